@@ -1,0 +1,243 @@
+package dev.ideproxy;
+
+import com.auth0.jwt.algorithms.Algorithm;
+import dev.ideproxy.access.AccessPolicy;
+import dev.ideproxy.access.BearerJwtAccessPolicy;
+import dev.ideproxy.access.PrincipalAccessPolicy;
+import dev.ideproxy.bootstrap.IdeBootstrapServlet;
+import dev.ideproxy.bootstrap.SessionCookie;
+import dev.ideproxy.config.ConfigException;
+import dev.ideproxy.config.ConfigOption;
+import dev.ideproxy.config.IdeProxyConfig;
+import dev.ideproxy.http.IdeProxyServlet;
+import dev.ideproxy.target.StaticTargetResolver;
+import dev.ideproxy.target.TargetResolver;
+import dev.ideproxy.target.TemplateTargetResolver;
+import dev.ideproxy.token.TokenService;
+import dev.ideproxy.tunnel.IdeTunnelFilter;
+import dev.ideproxy.tunnel.TunnelPaths;
+import dev.ideproxy.websocket.WebSocketTunnel;
+import jakarta.servlet.DispatcherType;
+import jakarta.servlet.FilterRegistration;
+import jakarta.servlet.ServletContext;
+import jakarta.servlet.ServletRegistration;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyFactory;
+import java.security.interfaces.RSAPublicKey;
+import java.security.spec.X509EncodedKeySpec;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The public entry point: ide-proxy assembled from a configuration, a target resolver and an access
+ * policy, ready to {@link #install(ServletContext) install} on a servlet context.
+ *
+ * <pre>{@code
+ * IdeProxy.builder(IdeProxyConfig.from(ConfigSource.standard(ctx)))
+ *         .targetResolver(id -> myWorkspaces.upstreamOf(id))
+ *         .accessPolicy((request, id) -> myAuth.decide(request, id))
+ *         .build()
+ *         .install(ctx);
+ * }</pre>
+ *
+ * <p>Immutable and thread-safe once built.
+ */
+public final class IdeProxy {
+    private static final Logger LOG = LoggerFactory.getLogger(IdeProxy.class);
+
+    private final IdeProxyConfig config;
+    private final TokenService tokens;
+    private final AccessPolicy accessPolicy;
+    private final TargetResolver targetResolver;
+    private final SessionCookie sessionCookie;
+    private final Clock clock;
+
+    private IdeProxy(Builder b) {
+        this.config = b.config;
+        this.clock = b.clock;
+        this.tokens = new TokenService(config.tokenSecret(), config.tokenTtl(), config.sessionTtl(), clock);
+        this.accessPolicy = b.accessPolicy != null ? b.accessPolicy : accessPolicyFrom(config, clock);
+        this.targetResolver = b.targetResolver != null ? b.targetResolver : targetResolverFrom(config);
+        this.sessionCookie = new SessionCookie(config);
+    }
+
+    /** Starts building ide-proxy from a configuration. */
+    public static Builder builder(IdeProxyConfig config) {
+        return new Builder(config);
+    }
+
+    /**
+     * Registers the bootstrap servlet on {@code /api/dev/*}, the tunnel filter and the HTTP proxy
+     * servlet on {@code /__ide/*}. Call it from a {@code ServletContainerInitializer} or from a
+     * {@code ServletContextListener} declared in {@code web.xml} (or annotated), as the servlet
+     * specification allows programmatic registration only there.
+     */
+    public void install(ServletContext context) {
+        ServletRegistration.Dynamic bootstrap = context.addServlet("ide-proxy-bootstrap", new IdeBootstrapServlet(this));
+        bootstrap.addMapping(TunnelPaths.API_MAPPING);
+        bootstrap.setAsyncSupported(true);
+
+        FilterRegistration.Dynamic filter = context.addFilter("ide-proxy-tunnel",
+                new IdeTunnelFilter(this, new WebSocketTunnel(this)));
+        filter.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, TunnelPaths.TUNNEL_MAPPING);
+        filter.setAsyncSupported(true);
+
+        ServletRegistration.Dynamic proxy = context.addServlet("ide-proxy-http", new IdeProxyServlet(this));
+        proxy.addMapping(TunnelPaths.TUNNEL_MAPPING);
+        proxy.setAsyncSupported(true);
+        proxy.setLoadOnStartup(1);
+        proxy.setInitParameters(IdeProxyServlet.initParameters(config, context));
+        LOG.info("ide-proxy installed on {}: mint and bootstrap at {}, live tunnel at {}",
+                context.getContextPath().isEmpty() ? "/" : context.getContextPath(),
+                TunnelPaths.API_MAPPING, TunnelPaths.TUNNEL_MAPPING);
+    }
+
+    public IdeProxyConfig config() {
+        return config;
+    }
+
+    public TokenService tokens() {
+        return tokens;
+    }
+
+    public AccessPolicy accessPolicy() {
+        return accessPolicy;
+    }
+
+    public TargetResolver targetResolver() {
+        return targetResolver;
+    }
+
+    public SessionCookie sessionCookie() {
+        return sessionCookie;
+    }
+
+    public Clock clock() {
+        return clock;
+    }
+
+    /** True when {@code workspaceId} matches the configured id pattern. */
+    public boolean isValidWorkspaceId(String workspaceId) {
+        return workspaceId != null && config.workspaceIdPattern().matcher(workspaceId).matches();
+    }
+
+    static TargetResolver targetResolverFrom(IdeProxyConfig config) {
+        TargetResolver resolver = null;
+        try {
+            if (!config.targets().isEmpty()) {
+                resolver = new StaticTargetResolver(config.targets());
+            }
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(ConfigOption.TARGETS.key() + ": " + e.getMessage());
+        }
+        if (config.targetTemplate() != null) {
+            TargetResolver template;
+            try {
+                template = new TemplateTargetResolver(config.targetTemplate());
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(ConfigOption.TARGET_TEMPLATE.key() + ": " + e.getMessage());
+            }
+            resolver = resolver == null ? template : resolver.orElse(template);
+        }
+        if (resolver == null) {
+            throw new ConfigException("No workspace targets are configured: set " + ConfigOption.TARGETS.key()
+                    + " (id=uri pairs) or " + ConfigOption.TARGET_TEMPLATE.key()
+                    + " (e.g. http://dev-{id}.internal:8080), or pass a TargetResolver to the builder.");
+        }
+        return resolver;
+    }
+
+    static AccessPolicy accessPolicyFrom(IdeProxyConfig config, Clock clock) {
+        List<AccessPolicy> policies = new ArrayList<>();
+        for (String name : config.authPolicies()) {
+            switch (name) {
+                case "jwt" -> policies.add(new BearerJwtAccessPolicy(bearerAlgorithm(config),
+                        config.value(ConfigOption.AUTH_JWT_WORKSPACES_CLAIM), config.value(ConfigOption.AUTH_JWT_ISSUER),
+                        config.value(ConfigOption.AUTH_JWT_AUDIENCE), clock));
+                case "principal" -> policies.add(new PrincipalAccessPolicy(config.principalRole()));
+                default -> throw new ConfigException(ConfigOption.AUTH_POLICIES.key() + ": unknown policy '" + name
+                        + "'; use jwt, principal or both (comma-separated)");
+            }
+        }
+        if (policies.isEmpty()) {
+            throw new ConfigException(ConfigOption.AUTH_POLICIES.key() + " names no access policy; use jwt, principal"
+                    + " or pass an AccessPolicy to the builder.");
+        }
+        return AccessPolicy.firstAllowing(policies);
+    }
+
+    private static Algorithm bearerAlgorithm(IdeProxyConfig config) {
+        byte[] secret = config.secret(ConfigOption.AUTH_JWT_HS256_SECRET, false);
+        String pem = config.value(ConfigOption.AUTH_JWT_RS256_PUBLIC_KEY);
+        if (secret != null && pem != null) {
+            throw new ConfigException("Set only one of " + ConfigOption.AUTH_JWT_HS256_SECRET.key() + " and "
+                    + ConfigOption.AUTH_JWT_RS256_PUBLIC_KEY.key() + ".");
+        }
+        if (secret != null) {
+            return Algorithm.HMAC256(secret);
+        }
+        if (pem != null) {
+            return Algorithm.RSA256(rsaPublicKey(pem), null);
+        }
+        throw new ConfigException("The jwt access policy needs a key: set " + ConfigOption.AUTH_JWT_HS256_SECRET.key()
+                + " (the host application's HS256 secret) or " + ConfigOption.AUTH_JWT_RS256_PUBLIC_KEY.key()
+                + " (its RS256 public key in PEM, or file:/path/to/key.pem).");
+    }
+
+    private static RSAPublicKey rsaPublicKey(String value) {
+        try {
+            String pem = value.startsWith("file:")
+                    ? Files.readString(Path.of(value.substring("file:".length())), StandardCharsets.US_ASCII)
+                    : value;
+            String base64 = pem.replaceAll("-----(BEGIN|END) PUBLIC KEY-----", "").replaceAll("\\s", "");
+            byte[] der = Base64.getDecoder().decode(base64);
+            return (RSAPublicKey) KeyFactory.getInstance("RSA").generatePublic(new X509EncodedKeySpec(der));
+        } catch (Exception e) {
+            throw new ConfigException(ConfigOption.AUTH_JWT_RS256_PUBLIC_KEY.key()
+                    + " is not a readable RSA public key in PEM (-----BEGIN PUBLIC KEY-----): " + e.getClass().getSimpleName());
+        }
+    }
+
+    /** Collects the parts of an {@link IdeProxy}. Not thread-safe. */
+    public static final class Builder {
+        private final IdeProxyConfig config;
+        private TargetResolver targetResolver;
+        private AccessPolicy accessPolicy;
+        private Clock clock = Clock.systemUTC();
+
+        private Builder(IdeProxyConfig config) {
+            this.config = Objects.requireNonNull(config, "config");
+        }
+
+        /** Resolves workspaces with {@code resolver} instead of the configured targets. */
+        public Builder targetResolver(TargetResolver resolver) {
+            this.targetResolver = Objects.requireNonNull(resolver, "resolver");
+            return this;
+        }
+
+        /** Decides access to the mint endpoint with {@code policy} instead of the configured policies. */
+        public Builder accessPolicy(AccessPolicy policy) {
+            this.accessPolicy = Objects.requireNonNull(policy, "policy");
+            return this;
+        }
+
+        /** The time source of token expiry; for tests. */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** @throws ConfigException when a part is missing or misconfigured */
+        public IdeProxy build() {
+            return new IdeProxy(this);
+        }
+    }
+}

@@ -1,0 +1,81 @@
+package dev.ideproxy.access;
+
+import com.auth0.jwt.JWT;
+import com.auth0.jwt.JWTVerifier;
+import com.auth0.jwt.algorithms.Algorithm;
+import com.auth0.jwt.exceptions.JWTVerificationException;
+import com.auth0.jwt.exceptions.TokenExpiredException;
+import com.auth0.jwt.interfaces.Claim;
+import com.auth0.jwt.interfaces.DecodedJWT;
+import com.auth0.jwt.interfaces.Verification;
+import jakarta.servlet.http.HttpServletRequest;
+import java.time.Clock;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Accepts a bearer JWT issued by the host application ({@code Authorization: Bearer ...}), verified
+ * with a configured key. A claim (by default {@code workspaces}) lists the workspace ids it grants,
+ * as a JSON array of strings or one space-separated string. Thread-safe.
+ */
+public final class BearerJwtAccessPolicy implements AccessPolicy {
+    private static final String BEARER = "bearer ";
+
+    private final JWTVerifier verifier;
+    private final String workspacesClaim;
+
+    /**
+     * @param algorithm       verification algorithm with its key (HS256 secret or RS256 public key)
+     * @param workspacesClaim the claim listing granted workspace ids
+     * @param issuer          required issuer, or null
+     * @param audience        required audience, or null
+     * @param clock           time source
+     */
+    public BearerJwtAccessPolicy(Algorithm algorithm, String workspacesClaim, String issuer, String audience, Clock clock) {
+        Verification v = JWT.require(Objects.requireNonNull(algorithm, "algorithm")).withClaimPresence("exp");
+        if (issuer != null) {
+            v = v.withIssuer(issuer);
+        }
+        if (audience != null) {
+            v = v.withAudience(audience);
+        }
+        this.verifier = ((JWTVerifier.BaseVerification) v).build(Objects.requireNonNull(clock, "clock"));
+        this.workspacesClaim = Objects.requireNonNull(workspacesClaim, "workspacesClaim");
+    }
+
+    @Override
+    public AccessDecision check(HttpServletRequest request, String workspaceId) {
+        String header = request.getHeader("Authorization");
+        if (header == null || header.length() <= BEARER.length()
+                || !header.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
+            return AccessDecision.unauthenticated("a bearer token is required");
+        }
+        DecodedJWT jwt;
+        try {
+            jwt = verifier.verify(header.substring(BEARER.length()).trim());
+        } catch (TokenExpiredException e) {
+            return AccessDecision.unauthenticated("the bearer token has expired");
+        } catch (JWTVerificationException e) {
+            return AccessDecision.unauthenticated("the bearer token is invalid");
+        }
+        String user = jwt.getSubject();
+        if (user == null || user.isEmpty()) {
+            return AccessDecision.unauthenticated("the bearer token names no subject");
+        }
+        return grants(jwt.getClaim(workspacesClaim), workspaceId)
+                ? AccessDecision.allow(user)
+                : AccessDecision.forbidden(user, "this token does not grant workspace " + workspaceId);
+    }
+
+    private static boolean grants(Claim claim, String workspaceId) {
+        if (claim == null || claim.isMissing() || claim.isNull()) {
+            return false;
+        }
+        List<String> list = claim.asList(String.class);
+        if (list != null) {
+            return list.contains(workspaceId);
+        }
+        String text = claim.asString();
+        return text != null && List.of(text.trim().split("\\s+")).contains(workspaceId);
+    }
+}

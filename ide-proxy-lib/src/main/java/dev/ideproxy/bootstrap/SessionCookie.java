@@ -1,0 +1,73 @@
+package dev.ideproxy.bootstrap;
+
+import dev.ideproxy.config.IdeProxyConfig;
+import dev.ideproxy.config.IdeProxyConfig.CookieSecure;
+import jakarta.servlet.http.Cookie;
+import jakarta.servlet.http.HttpServletRequest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Writes and reads the session cookie: HttpOnly, scoped to one workspace's tunnel path, Secure and
+ * SameSite as configured. Its value is a signed session token. Thread-safe.
+ */
+public final class SessionCookie {
+    private final String name;
+    private final CookieSecure secure;
+    private final String sameSite;
+
+    public SessionCookie(IdeProxyConfig config) {
+        this.name = config.cookieName();
+        this.secure = config.cookieSecure();
+        this.sameSite = config.cookieSameSite();
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** The {@code Set-Cookie} value that stores {@code token} for {@code path}. */
+    public String setCookieHeader(HttpServletRequest request, String path, String token, Duration maxAge) {
+        return header(request, path, token, maxAge.toSeconds());
+    }
+
+    /** The {@code Set-Cookie} value that removes the cookie for {@code path}. */
+    public String clearCookieHeader(HttpServletRequest request, String path) {
+        return header(request, path, "", 0);
+    }
+
+    /** Every value the browser sent under the cookie's name (normally at most one). */
+    public List<String> values(HttpServletRequest request) {
+        Cookie[] cookies = request.getCookies();
+        if (cookies == null) {
+            return List.of();
+        }
+        List<String> values = new ArrayList<>(1);
+        for (Cookie cookie : cookies) {
+            if (name.equals(cookie.getName()) && cookie.getValue() != null && !cookie.getValue().isEmpty()) {
+                values.add(cookie.getValue());
+            }
+        }
+        return values;
+    }
+
+    private String header(HttpServletRequest request, String path, String value, long maxAgeSeconds) {
+        StringBuilder sb = new StringBuilder(value.length() + 128)
+                .append(name).append('=').append(value)
+                .append("; Path=").append(path)
+                .append("; Max-Age=").append(maxAgeSeconds)
+                .append("; HttpOnly");
+        boolean isSecure = switch (secure) {
+            case ALWAYS -> true;
+            case NEVER -> false;
+            case AUTO -> request.isSecure();
+        };
+        // Browsers drop SameSite=None cookies that are not Secure.
+        if (isSecure || "None".equals(sameSite)) {
+            sb.append("; Secure");
+        }
+        sb.append("; SameSite=").append(sameSite);
+        return sb.toString();
+    }
+}

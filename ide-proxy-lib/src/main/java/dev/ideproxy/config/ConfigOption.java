@@ -1,0 +1,95 @@
+package dev.ideproxy.config;
+
+/**
+ * Every configuration option of ide-proxy: its name, its default and what it does.
+ *
+ * <p>Names are given without the common prefix {@value #PREFIX}. An option is read, in increasing
+ * order of precedence, from the servlet context init parameter {@code ide-proxy.NAME}, the servlet
+ * init parameter of the same name, the environment variable {@code IDE_PROXY_NAME} (upper case,
+ * {@code .} and {@code -} as {@code _}) and the system property {@code ide-proxy.NAME}.
+ * {@code docs/configuration.md} documents each one; a test keeps the two in step.
+ */
+public enum ConfigOption {
+    TOKEN_SECRET("token.secret", null,
+            "HS256 secret that signs bootstrap and session tokens; at least 32 bytes. Required."),
+    TOKEN_TTL("token.ttl", "60s", "Lifetime of a bootstrap token."),
+    SESSION_TTL("session.ttl", "8h", "Lifetime of the session cookie and the session token it holds."),
+    COOKIE_NAME("cookie.name", "ide_proxy_session", "Name of the session cookie."),
+    COOKIE_SECURE("cookie.secure", "auto",
+            "auto: Secure when the bootstrap request is HTTPS; always; never."),
+    COOKIE_SAME_SITE("cookie.same-site", "Lax", "SameSite attribute of the session cookie: Lax, Strict or None."),
+    AUTH_POLICIES("auth.policies", "jwt",
+            "Comma-separated access policies asked in order at token mint: jwt, principal."),
+    AUTH_JWT_HS256_SECRET("auth.jwt.hs256-secret", null,
+            "Secret of the host application's HS256 bearer tokens (at least 32 bytes)."),
+    AUTH_JWT_RS256_PUBLIC_KEY("auth.jwt.rs256-public-key", null,
+            "PEM public key (or file:/path) of the host application's RS256 bearer tokens."),
+    AUTH_JWT_WORKSPACES_CLAIM("auth.jwt.workspaces-claim", "workspaces",
+            "Claim of the bearer token listing the workspace ids it grants (array or space-separated)."),
+    AUTH_JWT_ISSUER("auth.jwt.issuer", null, "Required issuer (iss) of bearer tokens, when set."),
+    AUTH_JWT_AUDIENCE("auth.jwt.audience", null, "Required audience (aud) of bearer tokens, when set."),
+    AUTH_PRINCIPAL_ROLE("auth.principal.role", "ide-{id}",
+            "Role the container's authenticated user needs for workspace {id}; * allows any authenticated user."),
+    TARGETS("targets", null,
+            "Static targets: comma-separated id=uri pairs, e.g. 42=http://10.0.0.5:8080."),
+    TARGET_TEMPLATE("target.template", null,
+            "Upstream URI template for ids not in targets, e.g. http://dev-{id}.internal:8080."),
+    WORKSPACE_ID_PATTERN("workspace.id-pattern", "[A-Za-z0-9][A-Za-z0-9_-]{0,62}",
+            "Regular expression every workspace id must match."),
+    TUNNEL_STRIP_PREFIX("tunnel.strip-prefix", "true",
+            "Strip /__ide/{id} from the path sent upstream (false keeps the full path)."),
+    UPSTREAM_CONNECT_TIMEOUT("upstream.connect-timeout", "5s", "Time allowed to connect to an upstream."),
+    UPSTREAM_IDLE_TIMEOUT("upstream.idle-timeout", "120s",
+            "Longest silence of an upstream HTTP exchange before 504 (or the response is cut)."),
+    UPSTREAM_MAX_CONNECTIONS("upstream.max-connections-per-target", "256",
+            "Most HTTP connections open to one upstream."),
+    PROXY_MAX_THREADS("proxy.max-threads", "64",
+            "Threads of the upstream HTTP client, used when the container offers no executor (Tomcat)."),
+    WS_MAX_MESSAGE_SIZE("websocket.max-message-size", "64MiB",
+            "Largest WebSocket message relayed in either direction; larger ones close the session with 1009."),
+    WS_IDLE_TIMEOUT("websocket.idle-timeout", "1h",
+            "A WebSocket session with no traffic for this long is closed (0 = never)."),
+    WS_PING_INTERVAL("websocket.ping-interval", "30s",
+            "Interval of keep-alive pings sent to both sides of an idle WebSocket session (0 = none)."),
+    WS_ALLOWED_ORIGINS("websocket.allowed-origins", null,
+            "Extra origins (scheme://host[:port], comma-separated) allowed to open WebSockets besides the request's own host."),
+    WS_ALLOW_MISSING_ORIGIN("websocket.allow-missing-origin", "true",
+            "Accept WebSocket upgrades without an Origin header (non-browser clients).");
+
+    /** Prefix shared by every option name in parameters and system properties. */
+    public static final String PREFIX = "ide-proxy.";
+
+    private final String name;
+    private final String defaultValue;
+    private final String description;
+
+    ConfigOption(String name, String defaultValue, String description) {
+        this.name = name;
+        this.defaultValue = defaultValue;
+        this.description = description;
+    }
+
+    /** The name without prefix, e.g. {@code token.ttl}. */
+    public String optionName() {
+        return name;
+    }
+
+    /** The servlet parameter and system property key, e.g. {@code ide-proxy.token.ttl}. */
+    public String key() {
+        return PREFIX + name;
+    }
+
+    /** The environment variable, e.g. {@code IDE_PROXY_TOKEN_TTL}. */
+    public String envName() {
+        return key().toUpperCase(java.util.Locale.ROOT).replace('.', '_').replace('-', '_');
+    }
+
+    /** The default value, or null when the option has none. */
+    public String defaultValue() {
+        return defaultValue;
+    }
+
+    public String description() {
+        return description;
+    }
+}

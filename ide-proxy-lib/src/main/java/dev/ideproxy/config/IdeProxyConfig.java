@@ -1,0 +1,334 @@
+package dev.ideproxy.config;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * The whole configuration, parsed and checked once at start-up. Immutable and thread-safe.
+ * Options, defaults and descriptions are listed in {@link ConfigOption}.
+ */
+public final class IdeProxyConfig {
+
+    /** Shortest accepted HS256 secret, in bytes (RFC 7518 section 3.2: at least the hash size). */
+    public static final int MIN_SECRET_BYTES = 32;
+
+    /** When the session cookie carries the Secure attribute. */
+    public enum CookieSecure { AUTO, ALWAYS, NEVER }
+
+    private final Map<ConfigOption, String> raw;
+    private final byte[] tokenSecret;
+    private final Duration tokenTtl;
+    private final Duration sessionTtl;
+    private final String cookieName;
+    private final CookieSecure cookieSecure;
+    private final String cookieSameSite;
+    private final List<String> authPolicies;
+    private final String principalRole;
+    private final Map<String, String> targets;
+    private final String targetTemplate;
+    private final Pattern workspaceIdPattern;
+    private final boolean stripPrefix;
+    private final Duration upstreamConnectTimeout;
+    private final Duration upstreamIdleTimeout;
+    private final int upstreamMaxConnections;
+    private final int proxyMaxThreads;
+    private final long wsMaxMessageSize;
+    private final Duration wsIdleTimeout;
+    private final Duration wsPingInterval;
+    private final List<String> wsAllowedOrigins;
+    private final boolean wsAllowMissingOrigin;
+
+    private IdeProxyConfig(Map<ConfigOption, String> raw) {
+        this.raw = raw;
+        this.tokenSecret = secret(ConfigOption.TOKEN_SECRET, true);
+        this.tokenTtl = positive(ConfigOption.TOKEN_TTL);
+        this.sessionTtl = positive(ConfigOption.SESSION_TTL);
+        this.cookieName = cookieName(value(ConfigOption.COOKIE_NAME));
+        this.cookieSecure = oneOf(ConfigOption.COOKIE_SECURE, CookieSecure.class);
+        this.cookieSameSite = sameSite(value(ConfigOption.COOKIE_SAME_SITE));
+        this.authPolicies = list(value(ConfigOption.AUTH_POLICIES));
+        this.principalRole = value(ConfigOption.AUTH_PRINCIPAL_ROLE);
+        this.targets = targets(value(ConfigOption.TARGETS));
+        this.targetTemplate = value(ConfigOption.TARGET_TEMPLATE);
+        this.workspaceIdPattern = pattern(value(ConfigOption.WORKSPACE_ID_PATTERN));
+        this.stripPrefix = Values.bool(ConfigOption.TUNNEL_STRIP_PREFIX, value(ConfigOption.TUNNEL_STRIP_PREFIX));
+        this.upstreamConnectTimeout = positive(ConfigOption.UPSTREAM_CONNECT_TIMEOUT);
+        this.upstreamIdleTimeout = positive(ConfigOption.UPSTREAM_IDLE_TIMEOUT);
+        this.upstreamMaxConnections = Values.positiveInt(ConfigOption.UPSTREAM_MAX_CONNECTIONS,
+                value(ConfigOption.UPSTREAM_MAX_CONNECTIONS));
+        this.proxyMaxThreads = Values.positiveInt(ConfigOption.PROXY_MAX_THREADS, value(ConfigOption.PROXY_MAX_THREADS));
+        this.wsMaxMessageSize = Values.size(ConfigOption.WS_MAX_MESSAGE_SIZE, value(ConfigOption.WS_MAX_MESSAGE_SIZE));
+        if (wsMaxMessageSize < 1024) {
+            throw new ConfigException(ConfigOption.WS_MAX_MESSAGE_SIZE.key() + " must be at least 1KiB");
+        }
+        this.wsIdleTimeout = Values.duration(ConfigOption.WS_IDLE_TIMEOUT, value(ConfigOption.WS_IDLE_TIMEOUT));
+        this.wsPingInterval = Values.duration(ConfigOption.WS_PING_INTERVAL, value(ConfigOption.WS_PING_INTERVAL));
+        this.wsAllowedOrigins = list(value(ConfigOption.WS_ALLOWED_ORIGINS)).stream()
+                .map(o -> o.toLowerCase(Locale.ROOT)).toList();
+        this.wsAllowMissingOrigin = Values.bool(ConfigOption.WS_ALLOW_MISSING_ORIGIN,
+                value(ConfigOption.WS_ALLOW_MISSING_ORIGIN));
+    }
+
+    /** Reads every option from {@code source}, applies defaults and checks the result. */
+    public static IdeProxyConfig from(ConfigSource source) {
+        Objects.requireNonNull(source, "source");
+        Map<ConfigOption, String> values = new EnumMap<>(ConfigOption.class);
+        for (ConfigOption option : ConfigOption.values()) {
+            String value = source.get(option);
+            if (value == null || value.isBlank()) {
+                value = option.defaultValue();
+            }
+            if (value != null) {
+                values.put(option, value.trim());
+            }
+        }
+        return new IdeProxyConfig(values);
+    }
+
+    /** Starts a programmatic configuration; unset options take their defaults. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The value of any option after defaults, or null when unset. Never logs or exposes secrets by itself. */
+    public String value(ConfigOption option) {
+        return raw.get(option);
+    }
+
+    public byte[] tokenSecret() {
+        return tokenSecret.clone();
+    }
+
+    public Duration tokenTtl() {
+        return tokenTtl;
+    }
+
+    public Duration sessionTtl() {
+        return sessionTtl;
+    }
+
+    public String cookieName() {
+        return cookieName;
+    }
+
+    public CookieSecure cookieSecure() {
+        return cookieSecure;
+    }
+
+    public String cookieSameSite() {
+        return cookieSameSite;
+    }
+
+    public List<String> authPolicies() {
+        return authPolicies;
+    }
+
+    public String principalRole() {
+        return principalRole;
+    }
+
+    /** Static targets by workspace id, in the order configured (unvalidated URIs, checked by the resolver). */
+    public Map<String, String> targets() {
+        return targets;
+    }
+
+    public String targetTemplate() {
+        return targetTemplate;
+    }
+
+    public Pattern workspaceIdPattern() {
+        return workspaceIdPattern;
+    }
+
+    public boolean stripPrefix() {
+        return stripPrefix;
+    }
+
+    public Duration upstreamConnectTimeout() {
+        return upstreamConnectTimeout;
+    }
+
+    public Duration upstreamIdleTimeout() {
+        return upstreamIdleTimeout;
+    }
+
+    public int upstreamMaxConnections() {
+        return upstreamMaxConnections;
+    }
+
+    public int proxyMaxThreads() {
+        return proxyMaxThreads;
+    }
+
+    public long wsMaxMessageSize() {
+        return wsMaxMessageSize;
+    }
+
+    public Duration wsIdleTimeout() {
+        return wsIdleTimeout;
+    }
+
+    public Duration wsPingInterval() {
+        return wsPingInterval;
+    }
+
+    /** Extra allowed WebSocket origins, lower case. */
+    public List<String> wsAllowedOrigins() {
+        return wsAllowedOrigins;
+    }
+
+    public boolean wsAllowMissingOrigin() {
+        return wsAllowMissingOrigin;
+    }
+
+    /**
+     * Reads a secret option as UTF-8 bytes and checks its length.
+     *
+     * @param required whether a missing value is an error
+     * @return the bytes, or null when absent and not required
+     */
+    public byte[] secret(ConfigOption option, boolean required) {
+        String value = value(option);
+        if (value == null) {
+            if (required) {
+                throw new ConfigException(option.key() + " is not set. Set it to a random value of at least "
+                        + MIN_SECRET_BYTES + " bytes (e.g. the output of 'openssl rand -base64 48') as a context"
+                        + " parameter, the environment variable " + option.envName() + " or the system property "
+                        + option.key() + ".");
+            }
+            return null;
+        }
+        byte[] bytes = value.getBytes(UTF_8);
+        if (bytes.length < MIN_SECRET_BYTES) {
+            throw new ConfigException(option.key() + " is too weak: it has " + bytes.length + " bytes, at least "
+                    + MIN_SECRET_BYTES + " are required (e.g. the output of 'openssl rand -base64 48').");
+        }
+        return bytes;
+    }
+
+    @Override
+    public String toString() {
+        // Never print secrets.
+        StringBuilder sb = new StringBuilder("IdeProxyConfig{");
+        raw.forEach((option, v) -> {
+            boolean secret = option == ConfigOption.TOKEN_SECRET || option == ConfigOption.AUTH_JWT_HS256_SECRET;
+            sb.append(option.key()).append('=').append(secret ? "<hidden>" : v).append(", ");
+        });
+        return sb.append('}').toString();
+    }
+
+    private String value0(ConfigOption option) {
+        String value = value(option);
+        if (value == null) {
+            throw new ConfigException(option.key() + " must be set");
+        }
+        return value;
+    }
+
+    private Duration positive(ConfigOption option) {
+        Duration d = Values.duration(option, value0(option));
+        if (d.isZero()) {
+            throw new ConfigException(option.key() + " must be longer than 0");
+        }
+        return d;
+    }
+
+    private <E extends Enum<E>> E oneOf(ConfigOption option, Class<E> type) {
+        String value = value0(option);
+        for (E e : type.getEnumConstants()) {
+            if (e.name().equalsIgnoreCase(value)) {
+                return e;
+            }
+        }
+        throw new ConfigException(option.key() + " = '" + value + "' must be one of "
+                + Arrays.toString(type.getEnumConstants()).toLowerCase(Locale.ROOT));
+    }
+
+    private static String cookieName(String name) {
+        if (name == null || !name.matches("[A-Za-z0-9_.-]{1,64}")) {
+            throw new ConfigException(ConfigOption.COOKIE_NAME.key() + " must be 1 to 64 letters, digits, '_', '.' or '-'");
+        }
+        return name;
+    }
+
+    private static String sameSite(String value) {
+        for (String allowed : List.of("Lax", "Strict", "None")) {
+            if (allowed.equalsIgnoreCase(value)) {
+                return allowed;
+            }
+        }
+        throw new ConfigException(ConfigOption.COOKIE_SAME_SITE.key() + " = '" + value + "' must be Lax, Strict or None");
+    }
+
+    private static Pattern pattern(String regex) {
+        try {
+            return Pattern.compile(regex);
+        } catch (PatternSyntaxException e) {
+            throw new ConfigException(ConfigOption.WORKSPACE_ID_PATTERN.key() + " is not a valid regular expression: "
+                    + e.getDescription());
+        }
+    }
+
+    private static List<String> list(String value) {
+        if (value == null) {
+            return List.of();
+        }
+        List<String> out = new ArrayList<>();
+        for (String part : value.split(",")) {
+            if (!part.isBlank()) {
+                out.add(part.trim());
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    private static Map<String, String> targets(String value) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String entry : list(value)) {
+            int eq = entry.indexOf('=');
+            if (eq <= 0 || eq == entry.length() - 1) {
+                throw new ConfigException(ConfigOption.TARGETS.key() + ": '" + entry + "' is not of the form id=uri");
+            }
+            String id = entry.substring(0, eq).trim();
+            if (out.put(id, entry.substring(eq + 1).trim()) != null) {
+                throw new ConfigException(ConfigOption.TARGETS.key() + ": workspace '" + id + "' is listed twice");
+            }
+        }
+        return java.util.Collections.unmodifiableMap(out);
+    }
+
+    /** Collects option values for {@link IdeProxyConfig#builder()}. Not thread-safe. */
+    public static final class Builder {
+        private final Map<ConfigOption, String> values = new EnumMap<>(ConfigOption.class);
+
+        private Builder() {
+        }
+
+        /** Sets an option from its textual form, exactly as it would be written in a context parameter. */
+        public Builder set(ConfigOption option, String value) {
+            Objects.requireNonNull(option, "option");
+            if (value == null) {
+                values.remove(option);
+            } else {
+                values.put(option, value);
+            }
+            return this;
+        }
+
+        /** Parses and checks the options set so far; throws {@link ConfigException} on a bad value. */
+        public IdeProxyConfig build() {
+            return IdeProxyConfig.from(ConfigSource.of(values));
+        }
+    }
+}

@@ -1,0 +1,205 @@
+package dev.ideproxy.http;
+
+import dev.ideproxy.IdeProxy;
+import dev.ideproxy.config.IdeProxyConfig;
+import dev.ideproxy.tunnel.HeaderPolicy;
+import dev.ideproxy.tunnel.TunnelRequest;
+import dev.ideproxy.web.Failure;
+import dev.ideproxy.web.Responses;
+import jakarta.servlet.ServletContext;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeoutException;
+import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.Request;
+import org.eclipse.jetty.client.Response;
+import org.eclipse.jetty.ee10.proxy.ProxyServlet;
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.util.Callback;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Jetty's {@link ProxyServlet} bound to ide-proxy: it forwards only requests the tunnel filter has
+ * authenticated and resolved, to exactly the {@link TunnelRequest}'s target, with the browser's Host
+ * and (when sent) Origin, headers filtered by the {@link HeaderPolicy}, and streams bodies both ways
+ * without buffering them. A request that did not pass the filter is refused: there is no default
+ * target.
+ */
+public class IdeProxyServlet extends ProxyServlet {
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(IdeProxyServlet.class);
+    /** Attribute where Jetty publishes its server thread pool; absent on other containers. */
+    private static final String JETTY_EXECUTOR = "org.eclipse.jetty.server.Executor";
+
+    private final transient IdeProxy proxy;
+    private final transient HeaderPolicy headers;
+
+    public IdeProxyServlet(IdeProxy proxy) {
+        this.proxy = proxy;
+        this.headers = new HeaderPolicy(proxy.config().cookieName(), proxy.config().stripPrefix());
+    }
+
+    /** The init parameters that configure Jetty's proxy machinery from ide-proxy's configuration. */
+    public static Map<String, String> initParameters(IdeProxyConfig config, ServletContext context) {
+        Map<String, String> params = new HashMap<>();
+        params.put("preserveHost", "true");
+        // No total-request timeout: downloads, long polls and event streams may last as long as they flow.
+        params.put("timeout", "0");
+        params.put("idleTimeout", Long.toString(config.upstreamIdleTimeout().toMillis()));
+        params.put("maxConnections", Integer.toString(config.upstreamMaxConnections()));
+        if (context.getAttribute(JETTY_EXECUTOR) == null) {
+            // Not on Jetty: the HTTP client needs a pool of its own.
+            params.put("maxThreads", Integer.toString(config.proxyMaxThreads()));
+        }
+        return params;
+    }
+
+    @Override
+    protected org.slf4j.Logger createLogger() {
+        return LOG;
+    }
+
+    @Override
+    protected HttpClient newHttpClient() {
+        HttpClient client = super.newHttpClient();
+        client.setConnectTimeout(proxy.config().upstreamConnectTimeout().toMillis());
+        return client;
+    }
+
+    @Override
+    protected HttpClient createHttpClient() throws ServletException {
+        if (getServletConfig().getInitParameter("maxThreads") == null
+                && getServletContext().getAttribute(JETTY_EXECUTOR) == null) {
+            throw new ServletException("ide-proxy-http: no executor; register it through IdeProxy.install()");
+        }
+        return super.createHttpClient();
+    }
+
+    @Override
+    protected String rewriteTarget(HttpServletRequest clientRequest) {
+        TunnelRequest tunnel = TunnelRequest.of(clientRequest);
+        return tunnel == null ? null : tunnel.httpUri();
+    }
+
+    @Override
+    protected void onProxyRewriteFailed(HttpServletRequest clientRequest, HttpServletResponse proxyResponse) {
+        // Only reachable if the servlet is mapped without the tunnel filter in front: refuse, never guess.
+        LOG.error("request reached the HTTP proxy without passing the tunnel filter; refused");
+        try {
+            Responses.page(proxyResponse, Failure.FORBIDDEN, "This address is not served.");
+        } catch (IOException e) {
+            LOG.debug("could not send the refusal", e);
+        }
+    }
+
+    @Override
+    protected void copyRequestHeaders(HttpServletRequest clientRequest, Request proxyRequest) {
+        proxyRequest.headers(h -> {
+            h.clear();
+            headers.forEachUpstreamHeader(clientRequest, Set.of(), h::add);
+        });
+    }
+
+    @Override
+    protected void addProxyHeaders(HttpServletRequest clientRequest, Request proxyRequest) {
+        // X-Forwarded-* already set by the header policy; no Via or Forwarded.
+    }
+
+    @Override
+    protected void sendProxyRequest(HttpServletRequest clientRequest, HttpServletResponse proxyResponse,
+                                    Request proxyRequest) {
+        // Not super: its debug log prints every header, cookies included.
+        proxyRequest.send(newProxyResponseListener(clientRequest, proxyResponse));
+    }
+
+    @Override
+    protected void onServerResponseHeaders(HttpServletRequest clientRequest, HttpServletResponse proxyResponse,
+                                           Response serverResponse) {
+        TunnelRequest tunnel = TunnelRequest.of(clientRequest);
+        String requestHost = clientRequest.getHeader("Host");
+        for (HttpField field : serverResponse.getHeaders()) {
+            String name = field.getName();
+            String lower = name.toLowerCase(Locale.ROOT);
+            if (HeaderPolicy.HOP_BY_HOP.contains(lower)) {
+                continue;
+            }
+            String value = field.getValue();
+            if (lower.equals("location")) {
+                value = headers.rewriteLocation(tunnel, requestHost, value);
+            } else if (lower.equals("set-cookie")) {
+                value = headers.rewriteSetCookie(tunnel, value);
+            }
+            if (value != null && !value.isBlank()) {
+                proxyResponse.addHeader(name, value);
+            }
+        }
+    }
+
+    @Override
+    protected void onResponseContent(HttpServletRequest request, HttpServletResponse response, Response proxyResponse,
+                                     byte[] buffer, int offset, int length, Callback callback) {
+        try {
+            var output = response.getOutputStream();
+            output.write(buffer, offset, length);
+            // Flush each chunk as it arrives: event streams and long polls must not wait in a buffer.
+            output.flush();
+            callback.succeeded();
+        } catch (Throwable x) {
+            callback.failed(x);
+        }
+    }
+
+    @Override
+    protected void onProxyResponseFailure(HttpServletRequest clientRequest, HttpServletResponse proxyResponse,
+                                          Response serverResponse, Throwable failure) {
+        TunnelRequest tunnel = TunnelRequest.of(clientRequest);
+        Failure kind = failure instanceof TimeoutException ? Failure.UPSTREAM_TIMEOUT : Failure.UPSTREAM_UNREACHABLE;
+        if (proxyResponse.isCommitted()) {
+            LOG.info("{}: response cut after it started: {}", tunnel.describe(), failure.toString());
+        } else {
+            LOG.warn("{}: {} ({})", tunnel.describe(), kind.title(), failure.toString());
+        }
+        sendError(clientRequest, proxyResponse, kind, tunnel.workspaceId());
+    }
+
+    @Override
+    protected void onClientRequestFailure(HttpServletRequest clientRequest, Request proxyRequest,
+                                          HttpServletResponse proxyResponse, Throwable failure) {
+        // The browser went away or sent a broken body: stop the upstream exchange.
+        proxyRequest.abort(failure).thenAccept(aborted -> {
+            if (!aborted) {
+                sendError(clientRequest, proxyResponse, Failure.BAD_REQUEST, TunnelRequest.of(clientRequest).workspaceId());
+            }
+        });
+    }
+
+    private void sendError(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Failure kind,
+                           String workspaceId) {
+        try {
+            if (!proxyResponse.isCommitted()) {
+                proxyResponse.setHeader("Connection", "close");
+                Responses.page(proxyResponse, kind, switch (kind) {
+                    case UPSTREAM_TIMEOUT -> "Workspace " + workspaceId + " did not answer in time.";
+                    case UPSTREAM_UNREACHABLE -> "Workspace " + workspaceId + " is not reachable. Is it running?";
+                    default -> "The request to workspace " + workspaceId + " failed.";
+                });
+            } else {
+                // Too late for a status: cut the response so the browser sees it incomplete.
+                proxyResponse.sendError(-1);
+            }
+        } catch (Exception e) {
+            LOG.debug("could not send the error response", e);
+        } finally {
+            if (clientRequest.isAsyncStarted()) {
+                clientRequest.getAsyncContext().complete();
+            }
+        }
+    }
+}

@@ -1,0 +1,15 @@
+package dev.ideproxy.token;
+
+import java.time.Instant;
+
+/**
+ * The claims of a token that verified.
+ *
+ * @param type        bootstrap or session
+ * @param workspaceId the workspace the token is for (its audience)
+ * @param user        the user it was issued to (its subject)
+ * @param tokenId     its unique id ({@code jti})
+ * @param expiresAt   when it stops being valid
+ */
+public record VerifiedToken(TokenType type, String workspaceId, String user, String tokenId, Instant expiresAt) {
+}
