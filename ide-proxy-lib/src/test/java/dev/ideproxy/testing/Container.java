@@ -1,0 +1,99 @@
+package dev.ideproxy.testing;
+
+import dev.ideproxy.IdeProxy;
+import jakarta.servlet.ServletContainerInitializer;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.function.Consumer;
+import org.apache.catalina.Context;
+import org.apache.catalina.connector.Connector;
+import org.apache.catalina.startup.Tomcat;
+import org.apache.tomcat.websocket.server.WsSci;
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.ee10.websocket.jakarta.server.config.JakartaWebSocketServletContainerInitializer;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+
+/**
+ * The two servlet containers every end-to-end case runs on, each started for real on an ephemeral
+ * loopback port with WebSocket support, ide-proxy installed through its public API.
+ */
+public enum Container {
+    JETTY {
+        @Override
+        public Running start(String contextPath, Consumer<jakarta.servlet.ServletContext> installer) throws Exception {
+            Server server = new Server();
+            ServerConnector connector = new ServerConnector(server);
+            connector.setHost("127.0.0.1");
+            connector.setPort(0);
+            server.addConnector(connector);
+            ServletContextHandler context = new ServletContextHandler(contextPath);
+            context.addServletContainerInitializer(initializer(installer));
+            JakartaWebSocketServletContainerInitializer.configure(context, null);
+            server.setHandler(context);
+            server.start();
+            URI base = URI.create("http://127.0.0.1:" + connector.getLocalPort() + contextPath);
+            return new Running(this, base, server::stop);
+        }
+    },
+    TOMCAT {
+        @Override
+        public Running start(String contextPath, Consumer<jakarta.servlet.ServletContext> installer) throws Exception {
+            Path baseDir = Files.createTempDirectory("ide-proxy-tomcat");
+            Tomcat tomcat = new Tomcat();
+            tomcat.setBaseDir(baseDir.toString());
+            Connector connector = new Connector();
+            connector.setPort(0);
+            connector.setProperty("address", "127.0.0.1");
+            tomcat.getService().addConnector(connector);
+            tomcat.setConnector(connector);
+            Context context = tomcat.addContext(contextPath, Files.createDirectories(baseDir.resolve("docs")).toString());
+            context.addServletContainerInitializer(new WsSci(), null);
+            context.addServletContainerInitializer(initializer(installer), null);
+            tomcat.start();
+            URI base = URI.create("http://127.0.0.1:" + connector.getLocalPort() + contextPath);
+            return new Running(this, base, () -> {
+                tomcat.stop();
+                tomcat.destroy();
+            });
+        }
+    };
+
+    /** Starts the container with ide-proxy installed by {@code installer} at {@code contextPath}. */
+    public abstract Running start(String contextPath, Consumer<jakarta.servlet.ServletContext> installer)
+            throws Exception;
+
+    /** Starts the container with {@code proxy} installed. */
+    public Running start(String contextPath, IdeProxy proxy) throws Exception {
+        return start(contextPath, proxy::install);
+    }
+
+    private static ServletContainerInitializer initializer(Consumer<jakarta.servlet.ServletContext> installer) {
+        return (classes, context) -> installer.accept(context);
+    }
+
+    /** A started container; {@link #close()} stops it. */
+    public record Running(Container kind, URI base, Stopper stopper) implements AutoCloseable {
+        /** {@code base + path}, where {@code path} starts with {@code /}. */
+        public URI uri(String path) {
+            return URI.create(base + path);
+        }
+
+        /** The browser-facing {@code host:port}. */
+        public String hostHeader() {
+            return base.getHost() + ":" + base.getPort();
+        }
+
+        @Override
+        public void close() throws Exception {
+            stopper.stop();
+        }
+    }
+
+    /** Stops a container. */
+    @FunctionalInterface
+    public interface Stopper {
+        void stop() throws Exception;
+    }
+}
