@@ -1,0 +1,79 @@
+package dev.ideproxy.launcher;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.reflect.Method;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Enumeration;
+import java.util.List;
+import java.util.stream.Stream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
+
+/**
+ * {@code java -jar ide-proxy.war}: unpacks the embedded Jetty kept in {@code WEB-INF/standalone}
+ * (which servlet containers ignore) next to the WAR's own classes and libraries, and starts
+ * {@code dev.ideproxy.war.StandaloneServer} with them. Uses only the JDK, since nothing else is on
+ * the class path yet.
+ */
+public final class Launcher {
+    private Launcher() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path war = Path.of(Launcher.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        Path dir = Files.createTempDirectory("ide-proxy-standalone-");
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(dir)));
+        List<URL> classPath = new ArrayList<>();
+        Path classes = Files.createDirectories(dir.resolve("classes"));
+        classPath.add(classes.toUri().toURL());
+        try (ZipFile zip = new ZipFile(war.toFile())) {
+            for (Enumeration<? extends ZipEntry> entries = zip.entries(); entries.hasMoreElements(); ) {
+                ZipEntry entry = entries.nextElement();
+                String name = entry.getName();
+                if (entry.isDirectory()) {
+                    continue;
+                }
+                Path out;
+                if (name.startsWith("WEB-INF/classes/")) {
+                    out = classes.resolve(name.substring("WEB-INF/classes/".length())).normalize();
+                } else if ((name.startsWith("WEB-INF/lib/") || name.startsWith("WEB-INF/standalone/"))
+                        && name.endsWith(".jar") && name.indexOf('/', "WEB-INF/".length()) == name.lastIndexOf('/')) {
+                    out = dir.resolve("lib").resolve(name.substring(name.lastIndexOf('/') + 1));
+                    classPath.add(out.toUri().toURL());
+                } else {
+                    continue;
+                }
+                if (!out.startsWith(dir)) {
+                    throw new IOException("unexpected entry in the WAR: " + name);
+                }
+                Files.createDirectories(out.getParent());
+                try (InputStream in = zip.getInputStream(entry)) {
+                    Files.copy(in, out, StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        }
+        if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
+            System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tT %4$s %3$s - %5$s%6$s%n");
+        }
+        ClassLoader loader = new URLClassLoader("ide-proxy-standalone", classPath.toArray(URL[]::new),
+                ClassLoader.getPlatformClassLoader());
+        Thread.currentThread().setContextClassLoader(loader);
+        Method main = loader.loadClass("dev.ideproxy.war.StandaloneServer").getMethod("run", Path.class, String[].class);
+        main.invoke(null, war, args);
+    }
+
+    private static void deleteTree(Path dir) {
+        try (Stream<Path> paths = Files.walk(dir)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException ignored) {
+            // best effort at exit
+        }
+    }
+}

@@ -1,0 +1,51 @@
+package dev.ideproxy.war;
+
+import com.auth0.jwt.JWT;
+import com.auth0.jwt.algorithms.Algorithm;
+import dev.ideproxy.IdeProxy;
+import dev.ideproxy.config.ConfigOption;
+import dev.ideproxy.token.TokenService.Minted;
+import dev.ideproxy.token.TokenType;
+import dev.ideproxy.tunnel.TunnelPaths;
+import jakarta.servlet.ServletContext;
+import java.io.PrintStream;
+import java.time.Instant;
+
+/**
+ * The standalone launcher's demo mode: prints a ready-to-open bootstrap link and a command that mints
+ * more. Active only when {@link StandaloneServer} set {@value #URL_PROPERTY}, never in a container.
+ */
+final class Demo {
+    /** System property holding the demo's public base URL, set by {@link StandaloneServer} in demo mode. */
+    static final String URL_PROPERTY = "ide-proxy.standalone.demo-url";
+    static final String WORKSPACE = "demo";
+    static final String USER = "demo";
+
+    private Demo() {
+    }
+
+    static void announce(IdeProxy proxy, ServletContext context) {
+        String base = System.getProperty(URL_PROPERTY);
+        if (base == null) {
+            return;
+        }
+        String contextPath = context.getContextPath();
+        Minted bootstrap = proxy.tokens().mint(TokenType.BOOTSTRAP, WORKSPACE, USER);
+        String bearer = JWT.create()
+                .withSubject(USER)
+                .withArrayClaim(proxy.config().value(ConfigOption.AUTH_JWT_WORKSPACES_CLAIM), new String[] {WORKSPACE})
+                .withExpiresAt(Instant.now().plus(proxy.config().sessionTtl()))
+                .sign(Algorithm.HMAC256(proxy.config().secret(ConfigOption.AUTH_JWT_HS256_SECRET, true)));
+        PrintStream out = System.out;
+        out.println();
+        out.println("ide-proxy demo: workspace '" + WORKSPACE + "' -> " + proxy.config().targets().get(WORKSPACE));
+        out.println("  Open the IDE (link valid until " + bootstrap.expiresAt() + "):");
+        out.println("    " + base + TunnelPaths.bootstrapPath(contextPath, WORKSPACE) + "?token=" + bootstrap.token());
+        out.println("  Mint another link, as a portal would:");
+        out.println("    curl -s -X POST -H 'Authorization: Bearer " + bearer + "' " + base
+                + contextPath + "/api/dev/" + WORKSPACE + "/ide-token");
+        out.println("  Demo secrets are random for this run; configure your own for real use (docs/configuration.md).");
+        out.println();
+        out.flush();
+    }
+}

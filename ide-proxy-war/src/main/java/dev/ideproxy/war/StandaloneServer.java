@@ -1,0 +1,98 @@
+package dev.ideproxy.war;
+
+import dev.ideproxy.config.ConfigOption;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.Locale;
+import org.eclipse.jetty.ee10.webapp.WebAppContext;
+import org.eclipse.jetty.ee10.websocket.jakarta.server.config.JakartaWebSocketServletContainerInitializer;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+
+/**
+ * Runs the WAR on embedded Jetty ({@code java -jar ide-proxy.war}). Listens on
+ * {@code ide-proxy.standalone.host}:{@code ide-proxy.standalone.port} (system property, or the
+ * environment variables {@code IDE_PROXY_STANDALONE_HOST}/{@code _PORT}; default 127.0.0.1:8000).
+ *
+ * <p>Demo mode: when no {@code ide-proxy.token.secret} is configured anywhere, it generates random
+ * secrets for this run, maps the workspace {@code demo} to {@code http://127.0.0.1:8080} (unless
+ * targets are configured), lets bootstrap links live 10 minutes, stays on the loopback interface
+ * and prints a link to open.
+ */
+public final class StandaloneServer {
+    static final String HOST = "ide-proxy.standalone.host";
+    static final String PORT = "ide-proxy.standalone.port";
+    static final String CONTEXT_PATH = "ide-proxy.standalone.context-path";
+
+    private StandaloneServer() {
+    }
+
+    /** Called by the launcher with the WAR's location. */
+    public static void run(Path war, String[] args) throws Exception {
+        String host = setting(HOST, "127.0.0.1");
+        int port = Integer.parseInt(setting(PORT, "8000"));
+        String contextPath = setting(CONTEXT_PATH, "/");
+        boolean demo = setting(ConfigOption.TOKEN_SECRET.key(), null) == null;
+        if (demo) {
+            host = "127.0.0.1";
+            System.setProperty(ConfigOption.TOKEN_SECRET.key(), randomSecret());
+            System.setProperty(ConfigOption.AUTH_JWT_HS256_SECRET.key(), randomSecret());
+            System.setProperty(ConfigOption.AUTH_POLICIES.key(), "jwt");
+            System.setProperty(ConfigOption.TOKEN_TTL.key(), "10m");
+            if (setting(ConfigOption.TARGETS.key(), null) == null && setting(ConfigOption.TARGET_TEMPLATE.key(), null) == null) {
+                System.setProperty(ConfigOption.TARGETS.key(), Demo.WORKSPACE + "=http://127.0.0.1:8080");
+            }
+        }
+
+        Server server = new Server();
+        ServerConnector connector = new ServerConnector(server);
+        connector.setHost(host);
+        connector.setPort(port);
+        server.addConnector(connector);
+        WebAppContext webapp = new WebAppContext(war.toString(), contextPath);
+        webapp.setThrowUnavailableOnStartupException(true);
+        JakartaWebSocketServletContainerInitializer.configure(webapp, null);
+        server.setHandler(webapp);
+        server.setStopAtShutdown(true);
+        if (demo) {
+            // Read by the WAR's listener, which prints the link once ide-proxy is installed.
+            System.setProperty(Demo.URL_PROPERTY, "http://" + host + ":" + port);
+            if (port == 0) {
+                throw new IllegalArgumentException("demo mode needs a fixed port");
+            }
+        }
+        try {
+            server.start();
+        } catch (Exception e) {
+            System.err.println("ide-proxy failed to start: " + rootMessage(e));
+            server.stop();
+            System.exit(1);
+        }
+        System.out.println("ide-proxy listening on http://" + host + ":" + connector.getLocalPort()
+                + (demo ? " (demo mode)" : ""));
+        server.join();
+    }
+
+    private static String setting(String key, String fallback) {
+        String value = System.getProperty(key);
+        if (value == null || value.isBlank()) {
+            value = System.getenv(key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_'));
+        }
+        return value == null || value.isBlank() ? fallback : value.trim();
+    }
+
+    private static String randomSecret() {
+        byte[] bytes = new byte[48];
+        new SecureRandom().nextBytes(bytes);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t.getMessage() == null ? t.toString() : t.getMessage();
+    }
+}
