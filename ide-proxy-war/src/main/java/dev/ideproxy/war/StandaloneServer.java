@@ -1,6 +1,10 @@
 package dev.ideproxy.war;
 
+import dev.ideproxy.IdeProxy;
+import dev.ideproxy.config.ConfigException;
 import dev.ideproxy.config.ConfigOption;
+import dev.ideproxy.config.ConfigSource;
+import dev.ideproxy.config.IdeProxyConfig;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.Base64;
@@ -43,6 +47,15 @@ public final class StandaloneServer {
             if (setting(ConfigOption.TARGETS.key(), null) == null && setting(ConfigOption.TARGET_TEMPLATE.key(), null) == null) {
                 System.setProperty(ConfigOption.TARGETS.key(), Demo.WORKSPACE + "=http://127.0.0.1:8080");
             }
+        }
+
+        try {
+            // Check the configuration before Jetty starts, so a mistake costs one clear line, not a stack trace.
+            IdeProxy.builder(IdeProxyConfig.from(ConfigSource.environment(System.getenv())
+                    .overriddenBy(ConfigSource.systemProperties(System.getProperties())))).build();
+        } catch (ConfigException e) {
+            System.err.println("ide-proxy cannot start: " + e.getMessage());
+            System.exit(2);
         }
 
         Server server = new Server();

@@ -1,0 +1,171 @@
+package dev.ideproxy.war;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.sun.net.httpserver.HttpServer;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The built WAR run as a new user would: {@code java -jar ide-proxy.war}, configured through
+ * environment variables, serving the whole flow against a real upstream.
+ */
+class StandaloneWarIT {
+    static final Path WAR = Path.of(System.getProperty("ide-proxy.war", "target/ide-proxy.war"));
+    static final String SECRET = "standalone-test-secret-0123456789abcdef";
+    static final String PORTAL_SECRET = "standalone-portal-secret-0123456789abcdef";
+
+    HttpServer upstream;
+    Process process;
+    final List<String> output = new CopyOnWriteArrayList<>();
+    final HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
+
+    @BeforeEach
+    void startUpstream() throws IOException {
+        upstream = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
+        upstream.createContext("/", exchange -> {
+            byte[] body = ("workspace says hi to " + exchange.getRequestHeaders().getFirst("Host"))
+                    .getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        upstream.start();
+    }
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        if (process != null) {
+            process.destroy();
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        }
+        upstream.stop(0);
+    }
+
+    @Test
+    void runsTheFlowConfiguredFromTheEnvironment() throws Exception {
+        int port = freePort();
+        start(Map.of(
+                "IDE_PROXY_TOKEN_SECRET", SECRET,
+                "IDE_PROXY_AUTH_JWT_HS256_SECRET", PORTAL_SECRET,
+                "IDE_PROXY_TARGETS", "w1=http://127.0.0.1:" + upstream.getAddress().getPort(),
+                "IDE_PROXY_STANDALONE_PORT", Integer.toString(port)));
+        awaitLine("ide-proxy listening on http://127.0.0.1:" + port);
+        String base = "http://127.0.0.1:" + port;
+        String bearer = com.auth0.jwt.JWT.create().withSubject("alice").withArrayClaim("workspaces", new String[] {"w1"})
+                .withExpiresAt(java.time.Instant.now().plusSeconds(60))
+                .sign(com.auth0.jwt.algorithms.Algorithm.HMAC256(PORTAL_SECRET));
+        HttpResponse<String> minted = http.send(HttpRequest.newBuilder(URI.create(base + "/api/dev/w1/ide-token"))
+                .header("Authorization", "Bearer " + bearer).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, minted.statusCode(), minted.body());
+        Matcher m = Pattern.compile("\"bootstrapUrl\":\"([^\"]+)\"").matcher(minted.body());
+        assertTrue(m.find(), minted.body());
+        String page = openTunnel(base, m.group(1), "w1");
+        assertEquals("workspace says hi to 127.0.0.1:" + port, page);
+        assertTrue(output.stream().noneMatch(l -> l.contains(SECRET) || l.contains(PORTAL_SECRET)), "secrets in the log");
+    }
+
+    @Test
+    void demoModePrintsALinkThatOpensTheWorkspace() throws Exception {
+        int port = freePort();
+        start(Map.of(
+                "IDE_PROXY_TARGETS", "demo=http://127.0.0.1:" + upstream.getAddress().getPort(),
+                "IDE_PROXY_STANDALONE_PORT", Integer.toString(port)));
+        awaitLine("(demo mode)");
+        String link = output.stream().map(String::trim).filter(l -> l.startsWith("http://") && l.contains("?token="))
+                .findFirst().orElse(null);
+        assertNotNull(link, "no link printed: " + output);
+        String base = "http://127.0.0.1:" + port;
+        assertTrue(link.startsWith(base + "/api/dev/demo/ide?token="), link);
+        assertEquals("workspace says hi to 127.0.0.1:" + port, openTunnel(base, link.substring(base.length()), "demo"));
+    }
+
+    @Test
+    void aWeakSecretStopsStartUpWithOneClearMessage() throws Exception {
+        start(Map.of(
+                "IDE_PROXY_TOKEN_SECRET", "short",
+                "IDE_PROXY_TARGETS", "w1=http://127.0.0.1:1",
+                "IDE_PROXY_STANDALONE_PORT", Integer.toString(freePort())));
+        assertTrue(process.waitFor(30, TimeUnit.SECONDS), "process should exit");
+        assertNotEquals(0, process.exitValue());
+        Thread.sleep(200);
+        assertTrue(output.stream().anyMatch(l -> l.contains("ide-proxy.token.secret is too weak")), String.join("\n", output));
+        assertTrue(output.stream().noneMatch(l -> l.contains("\tat ")), "no stack trace expected:\n" + String.join("\n", output));
+    }
+
+    private String openTunnel(String base, String bootstrapPath, String workspace) throws Exception {
+        HttpResponse<String> boot = http.send(HttpRequest.newBuilder(URI.create(base + bootstrapPath)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(303, boot.statusCode());
+        assertEquals("/__ide/" + workspace + "/", boot.headers().firstValue("Location").orElse(null));
+        String cookie = boot.headers().firstValue("Set-Cookie").orElseThrow();
+        HttpResponse<String> page = http.send(HttpRequest.newBuilder(URI.create(base + "/__ide/" + workspace + "/"))
+                .header("Cookie", cookie.substring(0, cookie.indexOf(';'))).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, page.statusCode(), page.body());
+        return page.body();
+    }
+
+    private void start(Map<String, String> env) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m", "-jar", WAR.toAbsolutePath().toString()).redirectErrorStream(true);
+        pb.environment().keySet().removeIf(k -> k.startsWith("IDE_PROXY_"));
+        pb.environment().putAll(env);
+        process = pb.start();
+        Thread reader = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = r.readLine()) != null; ) {
+                    output.add(line);
+                }
+            } catch (IOException ignored) {
+                // process ended
+            }
+        }, "standalone-output");
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    private void awaitLine(String fragment) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            if (output.stream().anyMatch(l -> l.contains(fragment))) {
+                return;
+            }
+            if (!process.isAlive()) {
+                break;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("never printed '" + fragment + "':\n" + String.join("\n", output));
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+}
