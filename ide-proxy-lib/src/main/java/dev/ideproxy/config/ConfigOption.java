@@ -3,10 +3,10 @@ package dev.ideproxy.config;
 /**
  * Every configuration option of ide-proxy: its name, its default and what it does.
  *
- * <p>Names are given without the common prefix {@value #PREFIX}. An option is read, in increasing
- * order of precedence, from the servlet context init parameter {@code ide-proxy.NAME}, the servlet
- * init parameter of the same name, the environment variable {@code IDE_PROXY_NAME} (upper case,
- * {@code .} and {@code -} as {@code _}) and the system property {@code ide-proxy.NAME}.
+ * <p>Names are given without the common prefix {@value #PREFIX}. With {@link ConfigSource#standard}
+ * an option is read, in increasing order of precedence, from the servlet context init parameter
+ * {@code ide-proxy.NAME}, the environment variable {@code IDE_PROXY_NAME} (upper case, {@code .}
+ * and {@code -} as {@code _}) and the system property {@code ide-proxy.NAME}.
  * {@code docs/configuration.md} documents each one; a test keeps the two in step.
  */
 public enum ConfigOption {

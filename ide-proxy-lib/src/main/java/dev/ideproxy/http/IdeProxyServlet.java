@@ -160,7 +160,8 @@ public class IdeProxyServlet extends ProxyServlet {
     protected void onProxyResponseFailure(HttpServletRequest clientRequest, HttpServletResponse proxyResponse,
                                           Response serverResponse, Throwable failure) {
         TunnelRequest tunnel = TunnelRequest.of(clientRequest);
-        Failure kind = failure instanceof TimeoutException ? Failure.UPSTREAM_TIMEOUT : Failure.UPSTREAM_UNREACHABLE;
+        Failure kind = failure instanceof TimeoutException || failure instanceof java.net.SocketTimeoutException
+                ? Failure.UPSTREAM_TIMEOUT : Failure.UPSTREAM_UNREACHABLE;
         if (proxyResponse.isCommitted()) {
             LOG.info("{}: response cut after it started: {}", tunnel.describe(), failure.toString());
         } else {

@@ -1,0 +1,103 @@
+package dev.ideproxy.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Properties;
+import org.junit.jupiter.api.Test;
+
+class IdeProxyConfigTest {
+    static final String SECRET = "0123456789abcdef0123456789abcdef";
+
+    static IdeProxyConfig.Builder valid() {
+        return IdeProxyConfig.builder().set(ConfigOption.TOKEN_SECRET, SECRET);
+    }
+
+    @Test
+    void defaultsAreTheDocumentedOnes() {
+        IdeProxyConfig c = valid().build();
+        assertEquals(Duration.ofSeconds(60), c.tokenTtl());
+        assertEquals(Duration.ofHours(8), c.sessionTtl());
+        assertEquals("ide_proxy_session", c.cookieName());
+        assertEquals(IdeProxyConfig.CookieSecure.AUTO, c.cookieSecure());
+        assertEquals("Lax", c.cookieSameSite());
+        assertTrue(c.stripPrefix());
+        assertEquals(64L << 20, c.wsMaxMessageSize());
+        assertEquals(Duration.ofHours(1), c.wsIdleTimeout());
+        assertEquals(Duration.ofSeconds(30), c.wsPingInterval());
+        assertTrue(c.wsAllowMissingOrigin());
+        assertEquals(Duration.ofSeconds(120), c.upstreamIdleTimeout());
+    }
+
+    @Test
+    void missingSecretStopsWithOneClearMessage() {
+        ConfigException e = assertThrows(ConfigException.class, () -> IdeProxyConfig.builder().build());
+        assertTrue(e.getMessage().startsWith("ide-proxy.token.secret is not set"), e.getMessage());
+        assertTrue(e.getMessage().contains("IDE_PROXY_TOKEN_SECRET"), e.getMessage());
+    }
+
+    @Test
+    void weakSecretIsRefused() {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> IdeProxyConfig.builder().set(ConfigOption.TOKEN_SECRET, "x".repeat(31)).build());
+        assertTrue(e.getMessage().contains("too weak: it has 31 bytes"), e.getMessage());
+        assertFalse(e.getMessage().contains("x".repeat(31)), "the secret itself must not be echoed");
+    }
+
+    @Test
+    void durationsAndSizesInOperatorSyntax() {
+        IdeProxyConfig c = valid()
+                .set(ConfigOption.TOKEN_TTL, "90s")
+                .set(ConfigOption.SESSION_TTL, "PT2H")
+                .set(ConfigOption.UPSTREAM_CONNECT_TIMEOUT, "750ms")
+                .set(ConfigOption.WS_MAX_MESSAGE_SIZE, "16MiB")
+                .set(ConfigOption.WS_PING_INTERVAL, "0")
+                .build();
+        assertEquals(Duration.ofSeconds(90), c.tokenTtl());
+        assertEquals(Duration.ofHours(2), c.sessionTtl());
+        assertEquals(Duration.ofMillis(750), c.upstreamConnectTimeout());
+        assertEquals(16L << 20, c.wsMaxMessageSize());
+        assertEquals(Duration.ZERO, c.wsPingInterval());
+    }
+
+    @Test
+    void badValuesNameTheOption() {
+        assertMessage(valid().set(ConfigOption.TOKEN_TTL, "soon"), "ide-proxy.token.ttl = 'soon' is not a duration");
+        assertMessage(valid().set(ConfigOption.TOKEN_TTL, "0"), "ide-proxy.token.ttl must be longer than 0");
+        assertMessage(valid().set(ConfigOption.COOKIE_SECURE, "maybe"), "ide-proxy.cookie.secure = 'maybe' must be one of");
+        assertMessage(valid().set(ConfigOption.COOKIE_SAME_SITE, "lots"), "ide-proxy.cookie.same-site");
+        assertMessage(valid().set(ConfigOption.TARGETS, "a=http://x:1,a=http://y:1"), "workspace 'a' is listed twice");
+        assertMessage(valid().set(ConfigOption.TARGETS, "nonsense"), "is not of the form id=uri");
+        assertMessage(valid().set(ConfigOption.WORKSPACE_ID_PATTERN, "(["), "not a valid regular expression");
+        assertMessage(valid().set(ConfigOption.WS_MAX_MESSAGE_SIZE, "big"), "is not a size");
+    }
+
+    @Test
+    void laterSourcesOverrideEarlierOnes() {
+        ConfigSource params = ConfigSource.of(Map.of(ConfigOption.TOKEN_SECRET, SECRET, ConfigOption.TOKEN_TTL, "10s",
+                ConfigOption.SESSION_TTL, "1h", ConfigOption.COOKIE_NAME, "from_params"));
+        ConfigSource env = ConfigSource.environment(Map.of("IDE_PROXY_TOKEN_TTL", "20s", "IDE_PROXY_SESSION_TTL", "2h"));
+        Properties props = new Properties();
+        props.setProperty("ide-proxy.token.ttl", "30s");
+        IdeProxyConfig c = IdeProxyConfig.from(params.overriddenBy(env).overriddenBy(ConfigSource.systemProperties(props)));
+        assertEquals(Duration.ofSeconds(30), c.tokenTtl(), "system property wins");
+        assertEquals(Duration.ofHours(2), c.sessionTtl(), "environment beats parameters");
+        assertEquals("from_params", c.cookieName(), "parameters beat defaults");
+    }
+
+    @Test
+    void toStringHidesSecrets() {
+        String text = valid().set(ConfigOption.AUTH_JWT_HS256_SECRET, "z".repeat(40)).build().toString();
+        assertFalse(text.contains(SECRET));
+        assertFalse(text.contains("z".repeat(40)));
+    }
+
+    private static void assertMessage(IdeProxyConfig.Builder builder, String fragment) {
+        ConfigException e = assertThrows(ConfigException.class, builder::build);
+        assertTrue(e.getMessage().contains(fragment), e.getMessage());
+    }
+}
