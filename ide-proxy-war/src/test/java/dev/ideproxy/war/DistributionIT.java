@@ -1,0 +1,72 @@
+package dev.ideproxy.war;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.auth0.jwt.JWT;
+import com.auth0.jwt.algorithms.Algorithm;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The WAR, unmodified, in the real Tomcat 10.1, Tomcat 11 and Jetty 12 distributions, configured
+ * through each container's context configuration: the whole flow against a real upstream.
+ */
+class DistributionIT {
+    static final String SECRET = "distribution-test-secret-0123456789abcdef";
+    static final String PORTAL_SECRET = "distribution-portal-secret-0123456789abcdef";
+
+    @TempDir
+    Path work;
+
+    final HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
+            .connectTimeout(Duration.ofSeconds(5)).build();
+
+    @ParameterizedTest
+    @EnumSource(Distribution.class)
+    void servesTheFlowInTheRealContainer(Distribution distribution) throws Exception {
+        try (TestUpstream upstream = new TestUpstream();
+             Distribution.Running container = distribution.start(StandaloneWarIT.WAR, "/ide", Map.of(
+                     "ide-proxy.token.secret", SECRET,
+                     "ide-proxy.auth.jwt.hs256-secret", PORTAL_SECRET,
+                     "ide-proxy.targets", "w1=" + upstream.uri()), work)) {
+            String bearer = JWT.create().withSubject("alice").withArrayClaim("workspaces", new String[] {"w1"})
+                    .withExpiresAt(Instant.now().plusSeconds(60)).sign(Algorithm.HMAC256(PORTAL_SECRET));
+            HttpResponse<String> minted = http.send(HttpRequest.newBuilder(container.uri("/api/dev/w1/ide-token"))
+                    .header("Authorization", "Bearer " + bearer).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, minted.statusCode(), minted.body());
+            Matcher m = Pattern.compile("\"bootstrapUrl\":\"(/ide/api/dev/w1/ide\\?token=[^\"]+)\"").matcher(minted.body());
+            assertTrue(m.find(), minted.body());
+
+            HttpResponse<String> boot = http.send(HttpRequest.newBuilder(container.uri(m.group(1).substring("/ide".length())))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(303, boot.statusCode(), boot.body());
+            assertEquals("/ide/__ide/w1/", boot.headers().firstValue("Location").orElse(null));
+            String setCookie = boot.headers().firstValue("Set-Cookie").orElseThrow();
+            assertTrue(setCookie.contains("Path=/ide/__ide/w1/") && setCookie.contains("HttpOnly"), setCookie);
+            String cookie = setCookie.substring(0, setCookie.indexOf(';'));
+
+            HttpResponse<String> page = http.send(HttpRequest.newBuilder(container.uri("/__ide/w1/deep/path?x=1"))
+                    .header("Cookie", cookie).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, page.statusCode(), page.body());
+            assertEquals("workspace says hi to " + container.hostHeader() + " at /deep/path", page.body());
+
+            HttpResponse<String> refused = http.send(HttpRequest.newBuilder(container.uri("/__ide/w1/"))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(401, refused.statusCode());
+            assertTrue(container.output.stream().noneMatch(l -> l.contains(SECRET) || l.contains(PORTAL_SECRET)
+                    || l.contains(cookie.substring(cookie.indexOf('=') + 1))), "a secret reached the container's log");
+        }
+    }
+}
