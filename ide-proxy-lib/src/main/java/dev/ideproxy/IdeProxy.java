@@ -96,8 +96,9 @@ public final class IdeProxy {
         bootstrap.addMapping(TunnelPaths.API_MAPPING);
         bootstrap.setAsyncSupported(true);
 
-        FilterRegistration.Dynamic filter = context.addFilter("ide-proxy-tunnel",
-                new IdeTunnelFilter(this, new WebSocketTunnel(this)));
+        WebSocketTunnel webSockets = new WebSocketTunnel(this);
+        webSockets.bindTo(context); // closes live WebSockets and stops their client with the context
+        FilterRegistration.Dynamic filter = context.addFilter("ide-proxy-tunnel", new IdeTunnelFilter(this, webSockets));
         filter.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, TunnelPaths.TUNNEL_MAPPING);
         filter.setAsyncSupported(true);
 
