@@ -11,6 +11,7 @@ import dev.ideproxy.token.VerifiedToken;
 import dev.ideproxy.tunnel.PathGuard;
 import dev.ideproxy.tunnel.TunnelPaths;
 import dev.ideproxy.web.Failure;
+import dev.ideproxy.web.LogSafe;
 import dev.ideproxy.web.Responses;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
@@ -18,7 +19,6 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -68,6 +68,16 @@ public final class IdeBootstrapServlet extends HttpServlet {
         String workspaceId = parts[1];
         String endpoint = parts[2];
         boolean mint = MINT.equals(endpoint);
+        if (!request.getRequestURI().equals(contextPath(request) + "/api/dev/" + workspaceId + "/" + endpoint)) {
+            // Reached through encoding or dot-segments (e.g. /__ide/%2e%2e/api/dev/...): refuse, as the tunnel does.
+            LOG.info("refused {}: not the plain address of an endpoint", LogSafe.uri(request));
+            if (mint) {
+                Responses.json(response, Failure.BAD_REQUEST, "not a valid address");
+            } else {
+                Responses.page(response, Failure.BAD_REQUEST, "This address is not valid.");
+            }
+            return;
+        }
         String method = request.getMethod();
         if (mint && !"POST".equals(method)) {
             response.setHeader("Allow", "POST");
@@ -123,7 +133,7 @@ public final class IdeBootstrapServlet extends HttpServlet {
             return;
         }
         Minted minted = proxy.tokens().mint(TokenType.BOOTSTRAP, workspaceId, decision.user());
-        String url = TunnelPaths.bootstrapPath(request.getContextPath(), workspaceId)
+        String url = TunnelPaths.bootstrapPath(contextPath(request), workspaceId)
                 + "?token=" + URLEncoder.encode(minted.token(), StandardCharsets.US_ASCII);
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("workspace", workspaceId);
@@ -137,7 +147,7 @@ public final class IdeBootstrapServlet extends HttpServlet {
     private void bootstrap(HttpServletRequest request, HttpServletResponse response, String workspaceId)
             throws IOException {
         response.setHeader("Referrer-Policy", "no-referrer");
-        String base = TunnelPaths.tunnelBase(request.getContextPath(), workspaceId);
+        String base = TunnelPaths.tunnelBase(contextPath(request), workspaceId);
         String[] paths = request.getParameterValues(PATH_PARAMETER);
         String landing = paths == null ? base : paths.length == 1 ? PathGuard.landingPath(paths[0], base) : null;
         if (landing == null) {
@@ -170,12 +180,16 @@ public final class IdeBootstrapServlet extends HttpServlet {
             return;
         }
         Minted session = proxy.tokens().mint(TokenType.SESSION, workspaceId, token.user());
-        Duration maxAge = Duration.between(proxy.clock().instant(), session.expiresAt());
-        response.addHeader("Set-Cookie", proxy.sessionCookie().setCookieHeader(request, base, session.token(), maxAge));
+        response.addHeader("Set-Cookie", proxy.sessionCookie().setCookieHeader(request, base, session, proxy.clock().instant()));
         response.setHeader("Cache-Control", "no-store");
         response.setStatus(HttpServletResponse.SC_SEE_OTHER);
         response.setHeader("Location", landing);
         LOG.info("session opened for {} on workspace {}", token.user(), workspaceId);
+    }
+
+    /** The context path as configured, not as the client spelled it. */
+    private static String contextPath(HttpServletRequest request) {
+        return request.getServletContext().getContextPath();
     }
 
     private static void refuse(HttpServletResponse response, String workspaceId, TokenRejectedException e)
@@ -188,7 +202,7 @@ public final class IdeBootstrapServlet extends HttpServlet {
     /** Clears the workspace's session cookie; answers a short page whatever the cookie was. */
     private void logout(HttpServletRequest request, HttpServletResponse response, String workspaceId)
             throws IOException {
-        String base = TunnelPaths.tunnelBase(request.getContextPath(), workspaceId);
+        String base = TunnelPaths.tunnelBase(contextPath(request), workspaceId);
         response.addHeader("Set-Cookie", proxy.sessionCookie().clearCookieHeader(request, base));
         LOG.info("session cookie of workspace {} cleared", workspaceId);
         Responses.notice(response, HttpServletResponse.SC_OK, "Signed out", "You are signed out of workspace " + workspaceId

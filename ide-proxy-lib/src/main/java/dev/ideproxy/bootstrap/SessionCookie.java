@@ -5,7 +5,10 @@ import dev.ideproxy.config.IdeProxyConfig.CookieSecure;
 import dev.ideproxy.tunnel.TrustedProxies;
 import jakarta.servlet.http.Cookie;
 import jakarta.servlet.http.HttpServletRequest;
+import dev.ideproxy.token.TokenService.Minted;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -39,6 +42,15 @@ public final class SessionCookie {
     /** The {@code Set-Cookie} value that stores {@code token} for {@code path}. */
     public String setCookieHeader(HttpServletRequest request, String path, String token, Duration maxAge) {
         return header(request, path, token, maxAge.toSeconds());
+    }
+
+    /**
+     * The {@code Set-Cookie} value that stores a freshly minted session token for {@code path}, kept
+     * by the browser exactly as long as the token is valid (token expiries are whole seconds).
+     */
+    public String setCookieHeader(HttpServletRequest request, String path, Minted session, Instant now) {
+        Duration left = Duration.between(now.truncatedTo(ChronoUnit.SECONDS), session.expiresAt());
+        return setCookieHeader(request, path, session.token(), left.isNegative() ? Duration.ZERO : left);
     }
 
     /** The {@code Set-Cookie} value that removes the cookie for {@code path}. */

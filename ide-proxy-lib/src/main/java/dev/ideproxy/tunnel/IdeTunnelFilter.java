@@ -16,7 +16,6 @@ import jakarta.servlet.http.HttpFilter;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
-import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -47,7 +46,8 @@ public final class IdeTunnelFilter extends HttpFilter {
     @Override
     protected void doFilter(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws IOException, ServletException {
-        String contextPath = request.getContextPath();
+        // The context path as configured, not as the client spelled it (Tomcat returns "/port%61l" as is).
+        String contextPath = request.getServletContext().getContextPath();
         String uri = request.getRequestURI();
         if (!uri.startsWith(contextPath + TunnelPaths.TUNNEL_PREFIX)) {
             Responses.page(response, Failure.UNKNOWN_WORKSPACE, "Not an IDE address.");
@@ -126,9 +126,8 @@ public final class IdeTunnelFilter extends HttpFilter {
         if (renewed.isEmpty()) {
             return;
         }
-        Duration maxAge = Duration.between(proxy.clock().instant(), renewed.get().expiresAt());
-        response.addHeader("Set-Cookie", proxy.sessionCookie().setCookieHeader(request, base, renewed.get().token(),
-                maxAge.isNegative() ? Duration.ZERO : maxAge));
+        response.addHeader("Set-Cookie", proxy.sessionCookie().setCookieHeader(request, base, renewed.get(),
+                proxy.clock().instant()));
         // A response that carries a session must never be stored by a shared cache.
         response.setHeader("Cache-Control", "no-store");
         request.setAttribute(SESSION_RENEWED, Boolean.TRUE);

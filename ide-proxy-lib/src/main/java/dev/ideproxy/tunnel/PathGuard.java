@@ -16,9 +16,9 @@ import java.util.Locale;
  *
  * <p>A path is refused when it, or any of its decodings (up to {@value #DECODE_ROUNDS} rounds, which
  * catches double and triple encoding), holds a dot-segment ({@code .} or {@code ..}), an encoded
- * {@code /} or {@code \}, a backslash, a {@code ;} (path parameters), a control character, or
- * percent-encoding that is not valid UTF-8 (overlong forms such as {@code %c0%ae}). Stateless and
- * thread-safe.
+ * {@code /} or {@code \}, a backslash, a {@code ;} (path parameters), an empty segment ({@code //}),
+ * a control character, or percent-encoding that is not valid UTF-8 (overlong forms such as
+ * {@code %c0%ae}). Stateless and thread-safe.
  */
 public final class PathGuard {
     /** How many rounds of percent-decoding are examined. */
@@ -112,9 +112,15 @@ public final class PathGuard {
                 return "a control character";
             }
         }
-        for (String segment : s.split("/", -1)) {
+        String[] segments = s.split("/", -1);
+        for (int i = 0; i < segments.length; i++) {
+            String segment = segments[i];
             if (segment.equals(".") || segment.equals("..")) {
                 return "a dot-segment";
+            }
+            // "//": an upstream may read "//host/x" as a network path (open redirects); the last segment may be empty.
+            if (segment.isEmpty() && i > 0 && i < segments.length - 1) {
+                return "an empty segment (//)";
             }
         }
         return null;

@@ -12,7 +12,7 @@ class PathGuardTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"/", "/x", "/static/app.js", "/a%20b", "/file.name", "/..x", "/x..", "/...",
-            "/%2ex", "/100%25.txt", "/%e2%82%ac", "/stable-abc/static/out/vs/x.js", "/proxy/3000/", "/x//y",
+            "/%2ex", "/100%25.txt", "/%e2%82%ac", "/stable-abc/static/out/vs/x.js", "/proxy/3000/",
             "/%", "/%zz", "/€"})
     void acceptsOrdinaryPaths(String path) {
         assertNull(PathGuard.problem(path), path);
@@ -22,7 +22,7 @@ class PathGuardTest {
     @ValueSource(strings = {"/..", "/../b/", "/x/../../b", "/.", "/./x", "/%2e%2e/b", "/%2E%2E/b", "/.%2e/b", "/%2e./b",
             "/%2e", "/%252e%252e/b", "/%25252e%25252e/b", "/..%2fb", "/%2fb", "/%2Fb", "/..%5cb", "/%5c", "/\\..\\b",
             "/;/../b", "/..;/b", "/x;jsessionid=1", "/%3b", "/%252f", "/%255c", "/%00", "/%0d%0aX-Injected:%201",
-            "/%c0%ae%c0%ae/b", "/%ff", "/a\tb", "/%09"})
+            "/%c0%ae%c0%ae/b", "/%ff", "/a\tb", "/%09", "/x//y", "//evil.example/x", "/%2f%2fevil.example"})
     void refusesTraversalAndAmbiguity(String path) {
         assertNotNull(PathGuard.problem(path), path);
     }
