@@ -1,6 +1,7 @@
 package dev.ideproxy.websocket;
 
 import dev.ideproxy.tunnel.TunnelRequest;
+import dev.ideproxy.web.LogSafe;
 import jakarta.websocket.CloseReason;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -313,7 +314,7 @@ final class Relay {
             try {
                 s.demand();
             } catch (RuntimeException e) {
-                LOG.debug("{}: demand on a closed upstream: {}", describe(), e.toString());
+                LOG.debug("{}: demand on a closed upstream: {}", describe(), safe(e));
             }
         }
     }
@@ -335,6 +336,9 @@ final class Relay {
         clientActive = System.nanoTime();
         if (isClosing() || !clientWithinLimit(utf8Length(part), last)) {
             return;
+        }
+        if (part.isEmpty() && !last) {
+            return; // a part that ended inside a UTF-8 sequence: nothing to send yet
         }
         Callback.Completable sent = new Callback.Completable();
         try {
@@ -459,7 +463,7 @@ final class Relay {
                 try {
                     clientSession.getBasicRemote().sendPing(ByteBuffer.wrap(KEEPALIVE));
                 } catch (Exception e) {
-                    LOG.debug("{}: keep-alive ping to the browser failed: {}", describe(), e.toString());
+                    LOG.debug("{}: keep-alive ping to the browser failed: {}", describe(), safe(e));
                 } finally {
                     done.run();
                 }
@@ -517,10 +521,13 @@ final class Relay {
         if (!beginClosing(code, reason)) {
             return;
         }
-        if (side == Side.UPSTREAM) {
-            LOG.warn("{}: the upstream WebSocket failed: {}", describe(), cause.toString());
+        if (side == Side.UPSTREAM && upstreamSession == null) {
+            // A failed handshake: WebSocketTunnel reports it with the answer it gives the browser.
+            LOG.debug("{}: upstream handshake failed: {}", describe(), safe(cause));
+        } else if (side == Side.UPSTREAM) {
+            LOG.warn("{}: the upstream WebSocket failed: {}", describe(), safe(cause));
         } else {
-            LOG.info("{}: the browser WebSocket failed: {}", describe(), cause.toString());
+            LOG.info("{}: the browser WebSocket failed: {}", describe(), safe(cause));
         }
         closeClient(code, reason);
         closeUpstream(code, reason);
@@ -549,7 +556,7 @@ final class Relay {
         finish();
     }
 
-    private synchronized boolean isClosing() {
+    synchronized boolean isClosing() {
         return closing;
     }
 
@@ -613,7 +620,7 @@ final class Relay {
                 s.close(closeReason);
             }
         } catch (Exception e) {
-            LOG.debug("{}: closing the browser session: {}", describe(), e.toString());
+            LOG.debug("{}: closing the browser session: {}", describe(), safe(e));
         }
     }
 
@@ -626,7 +633,7 @@ final class Relay {
         try {
             s.close(code, CloseCodes.truncate(reason), Callback.NOOP);
         } catch (RuntimeException e) {
-            LOG.debug("{}: closing the upstream session: {}", describe(), e.toString());
+            LOG.debug("{}: closing the upstream session: {}", describe(), safe(e));
         }
         demandUpstream();
         connector.scheduler().schedule(() -> {
@@ -645,6 +652,11 @@ final class Relay {
         byte[] bytes = new byte[KEEPALIVE.length];
         payload.duplicate().get(bytes);
         return Arrays.equals(bytes, KEEPALIVE);
+    }
+
+    /** An exception for a log line: URLs' sensitive parameters redacted, control characters escaped. */
+    static String safe(Throwable t) {
+        return LogSafe.clean(LogSafe.redactUrls(String.valueOf(t)));
     }
 
     /** Bytes of {@code s} in UTF-8, without encoding it. */

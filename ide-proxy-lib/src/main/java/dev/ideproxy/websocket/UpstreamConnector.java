@@ -152,7 +152,7 @@ final class UpstreamConnector {
             c.stop();
             c.getHttpClient().stop();
         } catch (Exception e) {
-            LOG.warn("stopping the upstream WebSocket client failed: {}", e.toString());
+            LOG.warn("stopping the upstream WebSocket client failed: {}", Relay.safe(e));
         }
     }
 
@@ -172,6 +172,10 @@ final class UpstreamConnector {
         ws.setIdleTimeout(settings.idleTimeout());
         ws.setMaxTextMessageSize(settings.maxMessageSize());
         ws.setMaxBinaryMessageSize(settings.maxMessageSize());
+        // Jetty reads 4 KiB at a time by default and hands each read on as a part: a 1 MiB message
+        // would cross as 256+ browser frames, each a send and a demand. Read in chunks the size of
+        // the browser side's (RelaySettings.CLIENT_CHUNK); idle sessions hold no input buffer.
+        ws.setInputBufferSize(RelaySettings.CLIENT_CHUNK);
         ws.setConnectTimeout(settings.connectTimeout().toMillis());
         ws.setStopTimeout(2_000);
         try {
@@ -203,7 +207,7 @@ final class UpstreamConnector {
                         "HTTP " + status + " instead of a WebSocket handshake");
             }
             if (t instanceof TimeoutException || t instanceof SocketTimeoutException) {
-                return new Refusal(Failure.UPSTREAM_TIMEOUT.status(), Failure.UPSTREAM_TIMEOUT, t.toString());
+                return new Refusal(Failure.UPSTREAM_TIMEOUT.status(), Failure.UPSTREAM_TIMEOUT, Relay.safe(t));
             }
             if (t instanceof ConnectException || t instanceof UnresolvedAddressException) {
                 break;
@@ -212,7 +216,7 @@ final class UpstreamConnector {
                 break;
             }
         }
-        return new Refusal(Failure.UPSTREAM_UNREACHABLE.status(), Failure.UPSTREAM_UNREACHABLE, failure.toString());
+        return new Refusal(Failure.UPSTREAM_UNREACHABLE.status(), Failure.UPSTREAM_UNREACHABLE, Relay.safe(failure));
     }
 
     private static int statusOf(Throwable t) {

@@ -4,6 +4,7 @@ import dev.ideproxy.IdeProxy;
 import dev.ideproxy.config.IdeProxyConfig;
 import dev.ideproxy.tunnel.TunnelRequest;
 import dev.ideproxy.web.Failure;
+import dev.ideproxy.web.LogSafe;
 import dev.ideproxy.web.Responses;
 import jakarta.servlet.GenericServlet;
 import jakarta.servlet.ServletContext;
@@ -99,7 +100,8 @@ public final class WebSocketTunnel {
             throws IOException {
         String origin = request.getHeader("Origin");
         if (!originCheck.allows(origin, request.getHeader("Host"))) {
-            LOG.info("{}: refused a WebSocket upgrade from origin {}", tunnel.describe(), origin == null ? "(none)" : origin);
+            LOG.info("{}: refused a WebSocket upgrade from origin {}", tunnel.describe(),
+                    origin == null ? "(none)" : LogSafe.clean(origin));
             Responses.page(response, Failure.FORBIDDEN, origin == null
                     ? "WebSocket connections without an Origin are not accepted here."
                     : "This page may not open a WebSocket to workspace " + tunnel.workspaceId() + ".");
@@ -117,8 +119,18 @@ public final class WebSocketTunnel {
         }
         List<String> offered = offeredSubprotocols(request);
         Relay relay = new Relay(tunnel, settings, relays, connector);
+        if (!relays.add(relay)) {
+            Responses.page(response, Failure.SERVICE_UNAVAILABLE, "The server is shutting down.");
+            return;
+        }
         Session upstream = connectUpstream(tunnel, request, response, offered, relay);
         if (upstream == null) {
+            return;
+        }
+        if (relay.isClosing()) {
+            // Shut down while the upstream handshake was under way.
+            upstream.disconnect();
+            Responses.page(response, Failure.SERVICE_UNAVAILABLE, "The server is shutting down.");
             return;
         }
         String accepted = upstream.getUpgradeResponse().getAcceptedSubProtocol();
@@ -126,21 +138,17 @@ public final class WebSocketTunnel {
             accepted = null;
         }
         if (accepted != null && !offered.contains(accepted)) {
-            LOG.warn("{}: the upstream accepted subprotocol '{}', which the browser did not offer", tunnel.describe(), accepted);
+            LOG.warn("{}: the upstream accepted subprotocol '{}', which the browser did not offer", tunnel.describe(),
+                    LogSafe.clean(accepted));
             relay.abandon("subprotocol not offered");
             Responses.page(response, Failure.UPSTREAM_UNREACHABLE, "Workspace " + tunnel.workspaceId()
                     + " answered the WebSocket handshake wrongly.");
             return;
         }
-        if (!relays.add(relay)) {
-            relay.abandon("shutting down");
-            Responses.page(response, Failure.INTERNAL, "The server is shutting down.");
-            return;
-        }
         try {
             container.upgradeHttpToWebSocket(request, response, BrowserEndpoint.config(relay, accepted), Map.of());
         } catch (Exception e) {
-            LOG.error("{}: the browser's WebSocket upgrade failed: {}", tunnel.describe(), e.toString());
+            LOG.error("{}: the browser's WebSocket upgrade failed: {}", tunnel.describe(), Relay.safe(e));
             relay.abandon("browser upgrade failed");
             Responses.page(response, Failure.INTERNAL, "The WebSocket connection could not be established.");
             return;

@@ -22,14 +22,20 @@ import org.eclipse.jetty.server.ServerConnector;
 public enum Container {
     JETTY {
         @Override
-        public Running start(String contextPath, Consumer<jakarta.servlet.ServletContext> installer) throws Exception {
+        public Running start(Install install, String contextPath, Consumer<jakarta.servlet.ServletContext> installer)
+                throws Exception {
             Server server = new Server();
             ServerConnector connector = new ServerConnector(server);
             connector.setHost("127.0.0.1");
             connector.setPort(0);
             server.addConnector(connector);
             ServletContextHandler context = new ServletContextHandler(contextPath);
-            context.addServletContainerInitializer(initializer(installer));
+            if (install == Install.DECLARED_LISTENER) {
+                context.setInitParameter(DeclaredListener.PARAMETER, DeclaredListener.register(installer));
+                context.addEventListener(new DeclaredListener());
+            } else {
+                context.addServletContainerInitializer(initializer(installer));
+            }
             JakartaWebSocketServletContainerInitializer.configure(context, null);
             server.setHandler(context);
             server.start();
@@ -39,7 +45,8 @@ public enum Container {
     },
     TOMCAT {
         @Override
-        public Running start(String contextPath, Consumer<jakarta.servlet.ServletContext> installer) throws Exception {
+        public Running start(Install install, String contextPath, Consumer<jakarta.servlet.ServletContext> installer)
+                throws Exception {
             Path baseDir = Files.createTempDirectory("ide-proxy-tomcat");
             Tomcat tomcat = new Tomcat();
             tomcat.setBaseDir(baseDir.toString());
@@ -50,7 +57,12 @@ public enum Container {
             tomcat.setConnector(connector);
             Context context = tomcat.addContext(contextPath, Files.createDirectories(baseDir.resolve("docs")).toString());
             context.addServletContainerInitializer(new WsSci(), null);
-            context.addServletContainerInitializer(initializer(installer), null);
+            if (install == Install.DECLARED_LISTENER) {
+                context.addParameter(DeclaredListener.PARAMETER, DeclaredListener.register(installer));
+                context.addApplicationListener(DeclaredListener.class.getName());
+            } else {
+                context.addServletContainerInitializer(initializer(installer), null);
+            }
             tomcat.start();
             URI base = URI.create("http://127.0.0.1:" + connector.getLocalPort() + contextPath);
             return new Running(this, base, () -> {
@@ -60,9 +72,22 @@ public enum Container {
         }
     };
 
-    /** Starts the container with ide-proxy installed by {@code installer} at {@code contextPath}. */
-    public abstract Running start(String contextPath, Consumer<jakarta.servlet.ServletContext> installer)
+    /** Where the host application calls {@code IdeProxy.install}. */
+    public enum Install {
+        /** From a {@code ServletContainerInitializer} (the library's examples, Spring Boot). */
+        INITIALIZER,
+        /** From a {@code ServletContextListener} declared in {@code web.xml} (the WAR). */
+        DECLARED_LISTENER
+    }
+
+    /** Starts the container with ide-proxy installed by {@code installer}, called as {@code install} says. */
+    public abstract Running start(Install install, String contextPath, Consumer<jakarta.servlet.ServletContext> installer)
             throws Exception;
+
+    /** Starts the container with ide-proxy installed by {@code installer} at {@code contextPath}. */
+    public Running start(String contextPath, Consumer<jakarta.servlet.ServletContext> installer) throws Exception {
+        return start(Install.INITIALIZER, contextPath, installer);
+    }
 
     /** Starts the container with {@code proxy} installed. */
     public Running start(String contextPath, IdeProxy proxy) throws Exception {

@@ -349,6 +349,19 @@ class WebSocketTunnelTest {
 
     @ParameterizedTest
     @EnumSource(Container.class)
+    void compressionIsNegotiatedPerHop(Container kind) throws Exception {
+        BrowserSocket socket = open(kind, "a", "/echo", r -> r.addExtensions("permessage-deflate"));
+        assertTrue(socket.session().getUpgradeResponse().getExtensions().stream()
+                .anyMatch(e -> e.getName().equals("permessage-deflate")), "the container compresses towards the browser");
+        assertNull(upstreamA.lastHandshake().header("Sec-WebSocket-Extensions"), "the upstream hop is not compressed");
+        String text = text(1 << 20, new Random(11));
+        socket.session().sendText(text, Callback.NOOP);
+        assertEquals("A|" + text, socket.nextMessage(WAIT).text());
+        close(socket);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Container.class)
     void theUpstreamHandshakeCarriesTheBrowsersHeaders(Container kind) throws Exception {
         Container.Running server = servers.get(kind);
         String origin = "http://" + server.hostHeader();
@@ -659,6 +672,14 @@ class WebSocketTunnelTest {
     @ParameterizedTest
     @EnumSource(Container.class)
     void destroyingTheWebappClosesSessionsWith1001AndStopsTheClient(Container kind) throws Exception {
+        // Installed from an initializer the tunnel registers a listener; from a declared listener (the
+        // WAR's way), where the specification forbids that, a servlet's destroy() stops it instead.
+        for (Container.Install install : Container.Install.values()) {
+            destroyTheWebapp(kind, install);
+        }
+    }
+
+    private void destroyTheWebapp(Container kind, Container.Install install) throws Exception {
         IdeProxyConfig config = IdeProxyConfig.builder()
                 .set(ConfigOption.TOKEN_SECRET, Portal.PROXY_SECRET)
                 .set(ConfigOption.AUTH_JWT_HS256_SECRET, Portal.BEARER_SECRET)
@@ -666,11 +687,14 @@ class WebSocketTunnelTest {
                 .build();
         IdeProxy proxy = IdeProxy.builder(config).build();
         ServletContext[] context = new ServletContext[1];
-        try (Container.Running server = kind.start(CONTEXT, c -> {
+        try (Container.Running server = kind.start(install, CONTEXT, c -> {
             proxy.install(c);
             context[0] = c;
         })) {
             WebSocketTunnel tunnel = WebSocketTunnel.of(context[0]);
+            assertEquals(install == Container.Install.DECLARED_LISTENER,
+                    context[0].getServletRegistration("ide-proxy-websocket-lifecycle") != null,
+                    install + ": the lifecycle servlet is the fallback only");
             String cookie = new Browser(server).session("b", "alice");
             BrowserSocket socket = open(server, "b", "/echo", cookie, r -> { });
             socket.session().sendText("before", Callback.NOOP);
@@ -682,7 +706,7 @@ class WebSocketTunnelTest {
             server.stopWebapp(); // an undeploy or redeploy: the context is destroyed, the server runs on
 
             BrowserSocket.Closed closed = socket.closed().get(20, TimeUnit.SECONDS);
-            assertEquals(1001, closed.code(), closed.toString());
+            assertEquals(1001, closed.code(), install + ": " + closed);
             WebSocketUpstream.Closed upstreamClosed = upstreamB.nextClose(WAIT);
             assertNotNull(upstreamClosed);
             assertEquals(1001, upstreamClosed.code());
