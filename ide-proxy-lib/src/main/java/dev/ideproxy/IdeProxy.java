@@ -13,8 +13,13 @@ import dev.ideproxy.http.IdeProxyServlet;
 import dev.ideproxy.target.StaticTargetResolver;
 import dev.ideproxy.target.TargetResolver;
 import dev.ideproxy.target.TemplateTargetResolver;
+import dev.ideproxy.token.InMemoryReplayStore;
+import dev.ideproxy.token.ReplayStore;
+import dev.ideproxy.token.TokenKeys;
 import dev.ideproxy.token.TokenService;
+import dev.ideproxy.tunnel.HeaderPolicy;
 import dev.ideproxy.tunnel.IdeTunnelFilter;
+import dev.ideproxy.tunnel.TrustedProxies;
 import dev.ideproxy.tunnel.TunnelPaths;
 import dev.ideproxy.websocket.WebSocketTunnel;
 import jakarta.servlet.DispatcherType;
@@ -58,15 +63,21 @@ public final class IdeProxy {
     private final AccessPolicy accessPolicy;
     private final TargetResolver targetResolver;
     private final SessionCookie sessionCookie;
+    private final HeaderPolicy headerPolicy;
     private final Clock clock;
 
     private IdeProxy(Builder b) {
         this.config = b.config;
         this.clock = b.clock;
-        this.tokens = new TokenService(config.tokenSecret(), config.tokenTtl(), config.sessionTtl(), clock);
+        ReplayStore replayStore = b.replayStore != null ? b.replayStore
+                : new InMemoryReplayStore(config.tokenReplayCapacity(), clock);
+        this.tokens = new TokenService(TokenKeys.from(config), config.tokenTtl(), config.sessionTtl(),
+                config.sessionMaxLifetime(), replayStore, clock);
         this.accessPolicy = b.accessPolicy != null ? b.accessPolicy : accessPolicyFrom(config, clock);
         this.targetResolver = b.targetResolver != null ? b.targetResolver : targetResolverFrom(config);
-        this.sessionCookie = new SessionCookie(config);
+        TrustedProxies trustedProxies = trustedProxiesFrom(config);
+        this.sessionCookie = new SessionCookie(config, trustedProxies);
+        this.headerPolicy = new HeaderPolicy(config.cookieName(), config.stripPrefix(), trustedProxies);
     }
 
     /** Starts building ide-proxy from a configuration. */
@@ -85,8 +96,9 @@ public final class IdeProxy {
         bootstrap.addMapping(TunnelPaths.API_MAPPING);
         bootstrap.setAsyncSupported(true);
 
-        FilterRegistration.Dynamic filter = context.addFilter("ide-proxy-tunnel",
-                new IdeTunnelFilter(this, new WebSocketTunnel(this)));
+        WebSocketTunnel webSockets = new WebSocketTunnel(this);
+        webSockets.bindTo(context); // closes live WebSockets and stops their client with the context
+        FilterRegistration.Dynamic filter = context.addFilter("ide-proxy-tunnel", new IdeTunnelFilter(this, webSockets));
         filter.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, TunnelPaths.TUNNEL_MAPPING);
         filter.setAsyncSupported(true);
 
@@ -120,6 +132,11 @@ public final class IdeProxy {
         return sessionCookie;
     }
 
+    /** The header policy of both tunnel paths, with the configured trusted proxies. */
+    public HeaderPolicy headerPolicy() {
+        return headerPolicy;
+    }
+
     public Clock clock() {
         return clock;
     }
@@ -127,6 +144,14 @@ public final class IdeProxy {
     /** True when {@code workspaceId} matches the configured id pattern. */
     public boolean isValidWorkspaceId(String workspaceId) {
         return workspaceId != null && config.workspaceIdPattern().matcher(workspaceId).matches();
+    }
+
+    static TrustedProxies trustedProxiesFrom(IdeProxyConfig config) {
+        try {
+            return TrustedProxies.of(config.trustedProxies());
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(ConfigOption.FORWARDED_TRUSTED_PROXIES.key() + ": " + e.getMessage());
+        }
     }
 
     static TargetResolver targetResolverFrom(IdeProxyConfig config) {
@@ -211,6 +236,7 @@ public final class IdeProxy {
         private final IdeProxyConfig config;
         private TargetResolver targetResolver;
         private AccessPolicy accessPolicy;
+        private ReplayStore replayStore;
         private Clock clock = Clock.systemUTC();
 
         private Builder(IdeProxyConfig config) {
@@ -226,6 +252,15 @@ public final class IdeProxy {
         /** Decides access to the mint endpoint with {@code policy} instead of the configured policies. */
         public Builder accessPolicy(AccessPolicy policy) {
             this.accessPolicy = Objects.requireNonNull(policy, "policy");
+            return this;
+        }
+
+        /**
+         * Remembers used bootstrap tokens in {@code store} instead of in this process's memory; give
+         * every node the same shared store so that a link works once across all of them.
+         */
+        public Builder replayStore(ReplayStore store) {
+            this.replayStore = Objects.requireNonNull(store, "store");
             return this;
         }
 

@@ -3,10 +3,12 @@ package dev.ideproxy.bootstrap;
 import dev.ideproxy.IdeProxy;
 import dev.ideproxy.access.AccessDecision;
 import dev.ideproxy.target.Target;
+import dev.ideproxy.token.ReplayStoreUnavailableException;
 import dev.ideproxy.token.TokenRejectedException;
 import dev.ideproxy.token.TokenService.Minted;
 import dev.ideproxy.token.TokenType;
 import dev.ideproxy.token.VerifiedToken;
+import dev.ideproxy.tunnel.PathGuard;
 import dev.ideproxy.tunnel.TunnelPaths;
 import dev.ideproxy.web.Failure;
 import dev.ideproxy.web.Responses;
@@ -24,12 +26,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The two endpoints of the token bootstrap, mapped on {@code /api/dev/*}:
+ * The endpoints of the token bootstrap, mapped on {@code /api/dev/*}:
  * <ul>
  *   <li>{@code POST /api/dev/{id}/ide-token}: the access policy decides, then a short-lived bootstrap
  *   token and its URL are returned as JSON;</li>
- *   <li>{@code GET /api/dev/{id}/ide?token=...}: the token is verified, a session cookie scoped to
- *   {@code /__ide/{id}/} is set and the browser is sent there with a 303.</li>
+ *   <li>{@code GET /api/dev/{id}/ide?token=...[&path=...]}: the token is verified and used up (a
+ *   second use is refused), a session cookie scoped to {@code /__ide/{id}/} is set and the browser is
+ *   sent with a 303 to {@code /__ide/{id}/}, or to {@code path} when it lies inside that tunnel;</li>
+ *   <li>{@code POST /api/dev/{id}/logout}: clears that workspace's session cookie. It lives here, not
+ *   under the tunnel, so that it shadows no path of the workspace; it needs no cookie, since clearing
+ *   one only takes a {@code Set-Cookie} with the cookie's path.</li>
  * </ul>
  */
 public final class IdeBootstrapServlet extends HttpServlet {
@@ -37,6 +43,11 @@ public final class IdeBootstrapServlet extends HttpServlet {
     private static final Logger LOG = LoggerFactory.getLogger(IdeBootstrapServlet.class);
     private static final String MINT = "ide-token";
     private static final String BOOTSTRAP = "ide";
+    private static final String LOGOUT = "logout";
+    /** Query parameter of the bootstrap holding the token. */
+    public static final String TOKEN_PARAMETER = "token";
+    /** Optional query parameter of the bootstrap: where inside the tunnel to land. */
+    public static final String PATH_PARAMETER = "path";
 
     private final transient IdeProxy proxy;
 
@@ -50,21 +61,28 @@ public final class IdeBootstrapServlet extends HttpServlet {
         String pathInfo = request.getPathInfo();
         String[] parts = pathInfo == null ? new String[0] : pathInfo.split("/", -1);
         if (parts.length != 3 || !parts[0].isEmpty()
-                || !(MINT.equals(parts[2]) || BOOTSTRAP.equals(parts[2]))) {
+                || !(MINT.equals(parts[2]) || BOOTSTRAP.equals(parts[2]) || LOGOUT.equals(parts[2]))) {
             Responses.json(response, Failure.UNKNOWN_WORKSPACE, "no such endpoint");
             return;
         }
         String workspaceId = parts[1];
-        boolean mint = MINT.equals(parts[2]);
+        String endpoint = parts[2];
+        boolean mint = MINT.equals(endpoint);
         String method = request.getMethod();
         if (mint && !"POST".equals(method)) {
             response.setHeader("Allow", "POST");
             Responses.json(response, Failure.METHOD_NOT_ALLOWED, "use POST to request an IDE token");
             return;
         }
-        if (!mint && !"GET".equals(method) && !"HEAD".equals(method)) {
-            response.setHeader("Allow", "GET, HEAD");
+        if (BOOTSTRAP.equals(endpoint) && !"GET".equals(method)) {
+            // Not even HEAD: answering it would use the single-use token up without setting a cookie.
+            response.setHeader("Allow", "GET");
             Responses.page(response, Failure.METHOD_NOT_ALLOWED, "Open this address with GET.");
+            return;
+        }
+        if (LOGOUT.equals(endpoint) && !"POST".equals(method)) {
+            response.setHeader("Allow", "POST");
+            Responses.page(response, Failure.METHOD_NOT_ALLOWED, "Sign out with POST.");
             return;
         }
         if (!proxy.isValidWorkspaceId(workspaceId)) {
@@ -75,10 +93,10 @@ public final class IdeBootstrapServlet extends HttpServlet {
             }
             return;
         }
-        if (mint) {
-            mint(request, response, workspaceId);
-        } else {
-            bootstrap(request, response, workspaceId);
+        switch (endpoint) {
+            case MINT -> mint(request, response, workspaceId);
+            case BOOTSTRAP -> bootstrap(request, response, workspaceId);
+            default -> logout(request, response, workspaceId);
         }
     }
 
@@ -119,13 +137,31 @@ public final class IdeBootstrapServlet extends HttpServlet {
     private void bootstrap(HttpServletRequest request, HttpServletResponse response, String workspaceId)
             throws IOException {
         response.setHeader("Referrer-Policy", "no-referrer");
+        String base = TunnelPaths.tunnelBase(request.getContextPath(), workspaceId);
+        String[] paths = request.getParameterValues(PATH_PARAMETER);
+        String landing = paths == null ? base : paths.length == 1 ? PathGuard.landingPath(paths[0], base) : null;
+        if (landing == null) {
+            // Checked before the token, so a mistyped link does not use the token up.
+            LOG.info("bootstrap for workspace {} refused: the target path leaves the workspace's tunnel", workspaceId);
+            Responses.page(response, Failure.BAD_REQUEST, "This IDE link is not valid: its target path must stay"
+                    + " inside the workspace (" + base + "). Open the IDE again from the portal.");
+            return;
+        }
+        String[] tokens = request.getParameterValues(TOKEN_PARAMETER);
         VerifiedToken token;
         try {
-            token = proxy.tokens().verify(TokenType.BOOTSTRAP, workspaceId, request.getParameter("token"));
+            if (tokens != null && tokens.length > 1) {
+                throw new TokenRejectedException(TokenRejectedException.Reason.MALFORMED);
+            }
+            token = proxy.tokens().redeem(workspaceId, tokens == null ? null : tokens[0]);
         } catch (TokenRejectedException e) {
-            LOG.info("bootstrap for workspace {} refused: {}", workspaceId, e.reason().text());
-            Responses.page(response, Failure.UNAUTHENTICATED, "This IDE link cannot be used: "
-                    + e.reason().text() + ". Open the IDE again from the portal.");
+            refuse(response, workspaceId, e);
+            return;
+        } catch (ReplayStoreUnavailableException e) {
+            LOG.error("bootstrap for workspace {} refused, failing closed: {}", workspaceId, e.getMessage());
+            response.setHeader("Retry-After", Long.toString(proxy.tokens().ttl(TokenType.BOOTSTRAP).toSeconds()));
+            Responses.page(response, Failure.SERVICE_UNAVAILABLE, "The IDE cannot be opened right now."
+                    + " Try again in a minute from the portal.");
             return;
         }
         Optional<Target> target = proxy.targetResolver().resolve(workspaceId);
@@ -134,12 +170,28 @@ public final class IdeBootstrapServlet extends HttpServlet {
             return;
         }
         Minted session = proxy.tokens().mint(TokenType.SESSION, workspaceId, token.user());
-        String base = TunnelPaths.tunnelBase(request.getContextPath(), workspaceId);
-        Duration maxAge = proxy.tokens().ttl(TokenType.SESSION);
+        Duration maxAge = Duration.between(proxy.clock().instant(), session.expiresAt());
         response.addHeader("Set-Cookie", proxy.sessionCookie().setCookieHeader(request, base, session.token(), maxAge));
         response.setHeader("Cache-Control", "no-store");
         response.setStatus(HttpServletResponse.SC_SEE_OTHER);
-        response.setHeader("Location", base);
+        response.setHeader("Location", landing);
         LOG.info("session opened for {} on workspace {}", token.user(), workspaceId);
+    }
+
+    private static void refuse(HttpServletResponse response, String workspaceId, TokenRejectedException e)
+            throws IOException {
+        LOG.info("bootstrap for workspace {} refused: {}", workspaceId, e.reason().text());
+        Responses.page(response, Failure.UNAUTHENTICATED, "This IDE link cannot be used: "
+                + e.reason().text() + ". Open the IDE again from the portal.");
+    }
+
+    /** Clears the workspace's session cookie; answers a short page whatever the cookie was. */
+    private void logout(HttpServletRequest request, HttpServletResponse response, String workspaceId)
+            throws IOException {
+        String base = TunnelPaths.tunnelBase(request.getContextPath(), workspaceId);
+        response.addHeader("Set-Cookie", proxy.sessionCookie().clearCookieHeader(request, base));
+        LOG.info("session cookie of workspace {} cleared", workspaceId);
+        Responses.notice(response, HttpServletResponse.SC_OK, "Signed out", "You are signed out of workspace " + workspaceId
+                + " in this browser. Open the IDE again from the portal to continue.");
     }
 }

@@ -2,6 +2,7 @@ package dev.ideproxy.bootstrap;
 
 import dev.ideproxy.config.IdeProxyConfig;
 import dev.ideproxy.config.IdeProxyConfig.CookieSecure;
+import dev.ideproxy.tunnel.TrustedProxies;
 import jakarta.servlet.http.Cookie;
 import jakarta.servlet.http.HttpServletRequest;
 import java.time.Duration;
@@ -16,11 +17,19 @@ public final class SessionCookie {
     private final String name;
     private final CookieSecure secure;
     private final String sameSite;
+    private final TrustedProxies trustedProxies;
 
+    /** A cookie whose {@code auto} Secure follows the container's view of the request only. */
     public SessionCookie(IdeProxyConfig config) {
+        this(config, TrustedProxies.NONE);
+    }
+
+    /** A cookie whose {@code auto} Secure also believes a trusted proxy's {@code X-Forwarded-Proto: https}. */
+    public SessionCookie(IdeProxyConfig config, TrustedProxies trustedProxies) {
         this.name = config.cookieName();
         this.secure = config.cookieSecure();
         this.sameSite = config.cookieSameSite();
+        this.trustedProxies = java.util.Objects.requireNonNull(trustedProxies, "trustedProxies");
     }
 
     public String name() {
@@ -37,7 +46,10 @@ public final class SessionCookie {
         return header(request, path, "", 0);
     }
 
-    /** Every value the browser sent under the cookie's name (normally at most one). */
+    /** Most cookie values of this name examined per request; a browser sends one (two at most). */
+    public static final int MAX_VALUES = 4;
+
+    /** Every value the browser sent under the cookie's name (normally one), at most {@value #MAX_VALUES}. */
     public List<String> values(HttpServletRequest request) {
         Cookie[] cookies = request.getCookies();
         if (cookies == null) {
@@ -47,6 +59,9 @@ public final class SessionCookie {
         for (Cookie cookie : cookies) {
             if (name.equals(cookie.getName()) && cookie.getValue() != null && !cookie.getValue().isEmpty()) {
                 values.add(cookie.getValue());
+                if (values.size() == MAX_VALUES) {
+                    break;
+                }
             }
         }
         return values;
@@ -61,7 +76,7 @@ public final class SessionCookie {
         boolean isSecure = switch (secure) {
             case ALWAYS -> true;
             case NEVER -> false;
-            case AUTO -> request.isSecure();
+            case AUTO -> trustedProxies.browserUsedHttps(request);
         };
         // Browsers drop SameSite=None cookies that are not Secure.
         if (isSecure || "None".equals(sameSite)) {

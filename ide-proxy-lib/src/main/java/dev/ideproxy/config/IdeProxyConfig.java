@@ -28,8 +28,12 @@ public final class IdeProxyConfig {
 
     private final Map<ConfigOption, String> raw;
     private final byte[] tokenSecret;
+    private final String tokenKeyId;
     private final Duration tokenTtl;
+    private final int tokenReplayCapacity;
     private final Duration sessionTtl;
+    private final Duration sessionMaxLifetime;
+    private final List<String> trustedProxies;
     private final String cookieName;
     private final CookieSecure cookieSecure;
     private final String cookieSameSite;
@@ -51,9 +55,28 @@ public final class IdeProxyConfig {
 
     private IdeProxyConfig(Map<ConfigOption, String> raw) {
         this.raw = raw;
-        this.tokenSecret = secret(ConfigOption.TOKEN_SECRET, true);
+        boolean asymmetric = value(ConfigOption.TOKEN_PRIVATE_KEY) != null;
+        if (asymmetric && value(ConfigOption.TOKEN_SECRET) != null) {
+            throw new ConfigException("Set only one of " + ConfigOption.TOKEN_SECRET.key() + " (HS256) and "
+                    + ConfigOption.TOKEN_PRIVATE_KEY.key() + " (RS256/ES256) as the active signing key; list a"
+                    + " retiring key in " + ConfigOption.TOKEN_VERIFICATION_KEYS.key() + ".");
+        }
+        if (!asymmetric && value(ConfigOption.TOKEN_PUBLIC_KEY) != null) {
+            throw new ConfigException(ConfigOption.TOKEN_PUBLIC_KEY.key() + " is set without "
+                    + ConfigOption.TOKEN_PRIVATE_KEY.key() + "; a retiring public key belongs in "
+                    + ConfigOption.TOKEN_VERIFICATION_KEYS.key() + ".");
+        }
+        this.tokenSecret = asymmetric ? null : secret(ConfigOption.TOKEN_SECRET, true);
+        this.tokenKeyId = value0(ConfigOption.TOKEN_KEY_ID);
+        if (!tokenKeyId.matches("[A-Za-z0-9._-]{1,64}")) {
+            throw new ConfigException(ConfigOption.TOKEN_KEY_ID.key() + " must be 1 to 64 letters, digits, '.', '_' or '-'");
+        }
         this.tokenTtl = positive(ConfigOption.TOKEN_TTL);
+        this.tokenReplayCapacity = Values.positiveInt(ConfigOption.TOKEN_REPLAY_CAPACITY,
+                value0(ConfigOption.TOKEN_REPLAY_CAPACITY));
         this.sessionTtl = positive(ConfigOption.SESSION_TTL);
+        this.sessionMaxLifetime = positive(ConfigOption.SESSION_MAX_LIFETIME);
+        this.trustedProxies = list(value(ConfigOption.FORWARDED_TRUSTED_PROXIES));
         this.cookieName = cookieName(value(ConfigOption.COOKIE_NAME));
         this.cookieSecure = oneOf(ConfigOption.COOKIE_SECURE, CookieSecure.class);
         this.cookieSameSite = sameSite(value(ConfigOption.COOKIE_SAME_SITE));
@@ -106,16 +129,38 @@ public final class IdeProxyConfig {
         return raw.get(option);
     }
 
+    /** The HS256 secret of the active key, or null when an asymmetric key signs instead. */
     public byte[] tokenSecret() {
-        return tokenSecret.clone();
+        return tokenSecret == null ? null : tokenSecret.clone();
+    }
+
+    /** Key id ({@code kid}) of the active signing key. */
+    public String tokenKeyId() {
+        return tokenKeyId;
     }
 
     public Duration tokenTtl() {
         return tokenTtl;
     }
 
+    /** Capacity of the default in-memory replay store. */
+    public int tokenReplayCapacity() {
+        return tokenReplayCapacity;
+    }
+
+    /** Idle lifetime of a session (its cookie is renewed while in use). */
     public Duration sessionTtl() {
         return sessionTtl;
+    }
+
+    /** Absolute lifetime of a session. */
+    public Duration sessionMaxLifetime() {
+        return sessionMaxLifetime;
+    }
+
+    /** Addresses and CIDRs of trusted reverse proxies, as configured (checked by {@code TrustedProxies}). */
+    public List<String> trustedProxies() {
+        return trustedProxies;
     }
 
     public String cookieName() {
@@ -205,7 +250,8 @@ public final class IdeProxyConfig {
                 throw new ConfigException(option.key() + " is not set. Set it to a random value of at least "
                         + MIN_SECRET_BYTES + " bytes (e.g. the output of 'openssl rand -base64 48') as a context"
                         + " parameter, the environment variable " + option.envName() + " or the system property "
-                        + option.key() + ".");
+                        + option.key() + (option == ConfigOption.TOKEN_SECRET
+                        ? " (or sign with an RS256/ES256 key: " + ConfigOption.TOKEN_PRIVATE_KEY.key() + ")." : "."));
             }
             return null;
         }
@@ -222,7 +268,8 @@ public final class IdeProxyConfig {
         // Never print secrets.
         StringBuilder sb = new StringBuilder("IdeProxyConfig{");
         raw.forEach((option, v) -> {
-            boolean secret = option == ConfigOption.TOKEN_SECRET || option == ConfigOption.AUTH_JWT_HS256_SECRET;
+            boolean secret = option == ConfigOption.TOKEN_SECRET || option == ConfigOption.AUTH_JWT_HS256_SECRET
+                    || option == ConfigOption.TOKEN_PRIVATE_KEY || option == ConfigOption.TOKEN_VERIFICATION_KEYS;
             sb.append(option.key()).append('=').append(secret ? "<hidden>" : v).append(", ");
         });
         return sb.append('}').toString();

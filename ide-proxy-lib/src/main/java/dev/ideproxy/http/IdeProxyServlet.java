@@ -3,6 +3,7 @@ package dev.ideproxy.http;
 import dev.ideproxy.IdeProxy;
 import dev.ideproxy.config.IdeProxyConfig;
 import dev.ideproxy.tunnel.HeaderPolicy;
+import dev.ideproxy.tunnel.IdeTunnelFilter;
 import dev.ideproxy.tunnel.TunnelRequest;
 import dev.ideproxy.web.Failure;
 import dev.ideproxy.web.Responses;
@@ -43,7 +44,7 @@ public class IdeProxyServlet extends ProxyServlet {
 
     public IdeProxyServlet(IdeProxy proxy) {
         this.proxy = proxy;
-        this.headers = new HeaderPolicy(proxy.config().cookieName(), proxy.config().stripPrefix());
+        this.headers = proxy.headerPolicy();
     }
 
     /** The init parameters that configure Jetty's proxy machinery from ide-proxy's configuration. */
@@ -63,7 +64,8 @@ public class IdeProxyServlet extends ProxyServlet {
 
     @Override
     protected org.slf4j.Logger createLogger() {
-        return LOG;
+        // Jetty's own (debug) messages print upstream URLs: redact credential-like query parameters.
+        return new RedactingLogger(LOG);
     }
 
     @Override
@@ -124,10 +126,14 @@ public class IdeProxyServlet extends ProxyServlet {
                                            Response serverResponse) {
         TunnelRequest tunnel = TunnelRequest.of(clientRequest);
         String requestHost = clientRequest.getHeader("Host");
+        Set<String> connectionNamed = HeaderPolicy.connectionNamed(serverResponse.getHeaders().getValuesList("Connection"));
+        // When the filter renewed the session cookie, this response must not be cached (it set no-store).
+        boolean renewed = clientRequest.getAttribute(IdeTunnelFilter.SESSION_RENEWED) != null;
         for (HttpField field : serverResponse.getHeaders()) {
             String name = field.getName();
             String lower = name.toLowerCase(Locale.ROOT);
-            if (HeaderPolicy.HOP_BY_HOP.contains(lower)) {
+            if (headers.dropsResponseHeader(lower, connectionNamed)
+                    || (renewed && (lower.equals("cache-control") || lower.equals("expires")))) {
                 continue;
             }
             String value = field.getValue();
@@ -135,6 +141,8 @@ public class IdeProxyServlet extends ProxyServlet {
                 value = headers.rewriteLocation(tunnel, requestHost, value);
             } else if (lower.equals("set-cookie")) {
                 value = headers.rewriteSetCookie(tunnel, value);
+            } else if (lower.equals("service-worker-allowed")) {
+                value = headers.rewriteServiceWorkerAllowed(tunnel, value);
             }
             if (value != null && !value.isBlank()) {
                 proxyResponse.addHeader(name, value);

@@ -9,9 +9,12 @@ public final class TokenRejectedException extends Exception {
         MISSING("no token was presented"),
         MALFORMED("the token is malformed"),
         BAD_SIGNATURE("the token's signature is invalid"),
+        UNKNOWN_KEY("the token was signed with an unknown key"),
         EXPIRED("the token has expired"),
+        SESSION_ENDED("the session has reached its maximum lifetime"),
         WRONG_WORKSPACE("the token was issued for another workspace"),
-        WRONG_TYPE("the token is not of the expected kind");
+        WRONG_TYPE("the token is not of the expected kind"),
+        ALREADY_USED("this link has already been used");
 
         private final String text;
 

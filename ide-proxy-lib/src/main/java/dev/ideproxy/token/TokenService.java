@@ -1,8 +1,8 @@
 package dev.ideproxy.token;
 
 import com.auth0.jwt.JWT;
+import com.auth0.jwt.JWTCreator;
 import com.auth0.jwt.JWTVerifier;
-import com.auth0.jwt.algorithms.Algorithm;
 import com.auth0.jwt.exceptions.AlgorithmMismatchException;
 import com.auth0.jwt.exceptions.IncorrectClaimException;
 import com.auth0.jwt.exceptions.JWTDecodeException;
@@ -15,60 +15,82 @@ import dev.ideproxy.token.TokenRejectedException.Reason;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.UUID;
 
 /**
- * Mints and verifies the tokens ide-proxy issues itself: bootstrap tokens (in the bootstrap URL) and
- * session tokens (in the session cookie). Both are HS256 JWTs whose audience is the workspace id.
+ * Mints and verifies the tokens ide-proxy issues itself: bootstrap tokens (in the bootstrap URL,
+ * single-use) and session tokens (in the session cookie, renewed while in use up to a maximum
+ * lifetime). Both are JWTs whose audience is the workspace id, whose {@code typ} claim tells them
+ * apart and whose {@code kid} header names the {@link TokenKeys key} that signed them.
  *
- * <p>Thread-safe once built.
+ * <p>Thread-safe once built (as its {@link ReplayStore} must be).
  */
 public final class TokenService {
     /** Issuer claim of every token ide-proxy signs. */
     public static final String ISSUER = "ide-proxy";
+    /** Longest token accepted for verification, in characters; real ones are under 1,000. */
+    public static final int MAX_TOKEN_CHARS = 4096;
     static final String TYPE_CLAIM = "typ";
+    /** When the session began, in session tokens (the OpenID Connect claim of the same meaning). */
+    static final String SESSION_START_CLAIM = "auth_time";
 
-    private final Algorithm algorithm;
+    private final TokenKeys keys;
     private final Duration bootstrapTtl;
     private final Duration sessionTtl;
+    private final Duration sessionMaxLifetime;
+    private final ReplayStore replayStore;
     private final Clock clock;
 
     /**
-     * @param secret       HS256 key, at least 32 bytes (checked by the configuration)
-     * @param bootstrapTtl lifetime of bootstrap tokens
-     * @param sessionTtl   lifetime of session tokens
-     * @param clock        time source; tests pass a fixed clock
+     * @param keys               the active signing key and the retiring keys that still verify
+     * @param bootstrapTtl       lifetime of bootstrap tokens
+     * @param sessionTtl         idle lifetime of session tokens (each renewal starts it again)
+     * @param sessionMaxLifetime absolute lifetime of a session, however often renewed
+     * @param replayStore        remembers used bootstrap tokens
+     * @param clock              time source; tests pass a fixed clock
      */
-    public TokenService(byte[] secret, Duration bootstrapTtl, Duration sessionTtl, Clock clock) {
-        this.algorithm = Algorithm.HMAC256(Objects.requireNonNull(secret, "secret"));
-        this.bootstrapTtl = Objects.requireNonNull(bootstrapTtl, "bootstrapTtl");
-        this.sessionTtl = Objects.requireNonNull(sessionTtl, "sessionTtl");
+    public TokenService(TokenKeys keys, Duration bootstrapTtl, Duration sessionTtl, Duration sessionMaxLifetime,
+                        ReplayStore replayStore, Clock clock) {
+        this.keys = Objects.requireNonNull(keys, "keys");
+        this.bootstrapTtl = positive(bootstrapTtl, "bootstrapTtl");
+        this.sessionTtl = positive(sessionTtl, "sessionTtl");
+        this.sessionMaxLifetime = positive(sessionMaxLifetime, "sessionMaxLifetime");
+        this.replayStore = Objects.requireNonNull(replayStore, "replayStore");
         this.clock = Objects.requireNonNull(clock, "clock");
     }
 
+    /** Lifetime of a bootstrap token, or the idle lifetime of a session token. */
     public Duration ttl(TokenType type) {
         return type == TokenType.BOOTSTRAP ? bootstrapTtl : sessionTtl;
     }
 
-    /** Signs a new token of {@code type} for {@code user} on {@code workspaceId}. */
-    public Minted mint(TokenType type, String workspaceId, String user) {
-        Instant now = clock.instant();
-        Instant expiresAt = now.plus(ttl(type));
-        String token = JWT.create()
-                .withIssuer(ISSUER)
-                .withAudience(workspaceId)
-                .withSubject(user)
-                .withClaim(TYPE_CLAIM, type.claim())
-                .withJWTId(UUID.randomUUID().toString())
-                .withIssuedAt(now)
-                .withExpiresAt(expiresAt)
-                .sign(algorithm);
-        return new Minted(token, expiresAt);
+    /** Absolute lifetime of a session. */
+    public Duration sessionMaxLifetime() {
+        return sessionMaxLifetime;
+    }
+
+    public TokenKeys keys() {
+        return keys;
     }
 
     /**
-     * Verifies signature, issuer, expiry, type and that the token is for {@code workspaceId}.
+     * Signs a new token of {@code type} for {@code user} on {@code workspaceId}; a session token
+     * starts a new session now.
+     */
+    public Minted mint(TokenType type, String workspaceId, String user) {
+        Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
+        if (type == TokenType.BOOTSTRAP) {
+            return sign(type, workspaceId, user, now, now.plus(bootstrapTtl), null);
+        }
+        return sign(type, workspaceId, user, now, sessionExpiry(now, now), now);
+    }
+
+    /**
+     * Verifies key, signature, issuer, expiry, type and that the token is for {@code workspaceId}; for
+     * a session token also that its session is within its maximum lifetime.
      *
      * @throws TokenRejectedException with the reason, never carrying the token itself
      */
@@ -76,17 +98,38 @@ public final class TokenService {
         if (token == null || token.isEmpty()) {
             throw new TokenRejectedException(Reason.MISSING);
         }
-        JWTVerifier verifier = ((JWTVerifier.BaseVerification) JWT.require(algorithm)
-                .withIssuer(ISSUER)
-                .withClaimPresence("exp")
-                .withClaimPresence("sub")
-                .withClaimPresence("jti")
-                .withClaim(TYPE_CLAIM, type.claim())
-                .withAudience(workspaceId))
-                .build(clock);
+        if (token.length() > MAX_TOKEN_CHARS) {
+            throw new TokenRejectedException(Reason.MALFORMED);
+        }
         try {
-            DecodedJWT jwt = verifier.verify(token);
-            return new VerifiedToken(type, workspaceId, jwt.getSubject(), jwt.getId(), jwt.getExpiresAtAsInstant());
+            DecodedJWT unverified = JWT.decode(token);
+            TokenKeys.Key key = keys.find(unverified.getKeyId())
+                    .orElseThrow(() -> new TokenRejectedException(Reason.UNKNOWN_KEY));
+            JWTVerifier.BaseVerification verification = (JWTVerifier.BaseVerification) JWT.require(key.algorithm())
+                    .withIssuer(ISSUER)
+                    .withClaimPresence("exp")
+                    .withClaimPresence("sub")
+                    .withClaimPresence("jti")
+                    .withClaim(TYPE_CLAIM, type.claim())
+                    .withAudience(workspaceId)
+                    // iat is informational; checking it would refuse tokens from a node whose clock runs ahead.
+                    .ignoreIssuedAt();
+            if (type == TokenType.SESSION) {
+                verification.withClaimPresence(SESSION_START_CLAIM);
+            }
+            DecodedJWT jwt = verification.build(clock).verify(unverified);
+            Instant sessionStart = null;
+            if (type == TokenType.SESSION) {
+                sessionStart = jwt.getClaim(SESSION_START_CLAIM).asInstant();
+                if (sessionStart == null) {
+                    throw new TokenRejectedException(Reason.MALFORMED);
+                }
+                if (!clock.instant().isBefore(sessionStart.plus(sessionMaxLifetime))) {
+                    throw new TokenRejectedException(Reason.SESSION_ENDED);
+                }
+            }
+            return new VerifiedToken(type, workspaceId, jwt.getSubject(), jwt.getId(), jwt.getExpiresAtAsInstant(),
+                    sessionStart);
         } catch (TokenExpiredException e) {
             throw new TokenRejectedException(Reason.EXPIRED);
         } catch (SignatureVerificationException | AlgorithmMismatchException e) {
@@ -99,9 +142,89 @@ public final class TokenService {
             });
         } catch (JWTDecodeException | MissingClaimException e) {
             throw new TokenRejectedException(Reason.MALFORMED);
-        } catch (JWTVerificationException e) {
+        } catch (JWTVerificationException | IllegalArgumentException e) {
             throw new TokenRejectedException(Reason.MALFORMED);
         }
+    }
+
+    /**
+     * Verifies a bootstrap token and uses it up: the first call for a token succeeds, every later one
+     * (on this node, or on any node sharing the {@link ReplayStore}) fails with
+     * {@link Reason#ALREADY_USED}.
+     *
+     * @throws ReplayStoreUnavailableException when the replay store cannot tell; the token is not accepted
+     */
+    public VerifiedToken redeem(String workspaceId, String token)
+            throws TokenRejectedException, ReplayStoreUnavailableException {
+        VerifiedToken verified = verify(TokenType.BOOTSTRAP, workspaceId, token);
+        boolean first;
+        try {
+            first = replayStore.markUsed(verified.tokenId(), verified.expiresAt());
+        } catch (ReplayStoreUnavailableException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            // A custom store that fails in another way fails closed too.
+            throw new ReplayStoreUnavailableException("the replay store failed: " + e.getClass().getSimpleName(), e);
+        }
+        if (!first) {
+            throw new TokenRejectedException(Reason.ALREADY_USED);
+        }
+        return verified;
+    }
+
+    /**
+     * A fresh session token for a session in use, when it is worth renewing: less than half of its idle
+     * lifetime is left and its maximum lifetime allows a later expiry. The new token keeps the user,
+     * workspace and session start; it expires one idle lifetime from now, or at the session's end.
+     *
+     * @return empty when the current token is fresh enough or cannot be extended
+     */
+    public Optional<Minted> renewal(VerifiedToken session) {
+        if (session.type() != TokenType.SESSION || session.sessionStart() == null) {
+            throw new IllegalArgumentException("only session tokens are renewed");
+        }
+        Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
+        if (Duration.between(now, session.expiresAt()).compareTo(sessionTtl.dividedBy(2)) >= 0) {
+            return Optional.empty();
+        }
+        Instant expiresAt = sessionExpiry(session.sessionStart(), now);
+        if (!expiresAt.isAfter(session.expiresAt())) {
+            return Optional.empty();
+        }
+        return Optional.of(sign(TokenType.SESSION, session.workspaceId(), session.user(), now, expiresAt,
+                session.sessionStart()));
+    }
+
+    private Instant sessionExpiry(Instant sessionStart, Instant now) {
+        Instant idle = now.plus(sessionTtl);
+        Instant end = sessionStart.plus(sessionMaxLifetime);
+        return idle.isBefore(end) ? idle : end;
+    }
+
+    private Minted sign(TokenType type, String workspaceId, String user, Instant now, Instant expiresAt,
+                        Instant sessionStart) {
+        TokenKeys.Key key = keys.active();
+        JWTCreator.Builder builder = JWT.create()
+                .withKeyId(key.id())
+                .withIssuer(ISSUER)
+                .withAudience(workspaceId)
+                .withSubject(user)
+                .withClaim(TYPE_CLAIM, type.claim())
+                .withJWTId(UUID.randomUUID().toString())
+                .withIssuedAt(now)
+                .withExpiresAt(expiresAt);
+        if (sessionStart != null) {
+            builder.withClaim(SESSION_START_CLAIM, sessionStart);
+        }
+        return new Minted(builder.sign(key.algorithm()), expiresAt);
+    }
+
+    private static Duration positive(Duration d, String name) {
+        Objects.requireNonNull(d, name);
+        if (d.isNegative() || d.isZero()) {
+            throw new IllegalArgumentException(name + " must be positive");
+        }
+        return d;
     }
 
     /**

@@ -3,9 +3,11 @@ package dev.ideproxy.tunnel;
 import dev.ideproxy.IdeProxy;
 import dev.ideproxy.target.Target;
 import dev.ideproxy.token.TokenRejectedException;
+import dev.ideproxy.token.TokenService.Minted;
 import dev.ideproxy.token.TokenType;
 import dev.ideproxy.token.VerifiedToken;
 import dev.ideproxy.web.Failure;
+import dev.ideproxy.web.LogSafe;
 import dev.ideproxy.web.Responses;
 import dev.ideproxy.websocket.WebSocketTunnel;
 import jakarta.servlet.FilterChain;
@@ -14,20 +16,25 @@ import jakarta.servlet.http.HttpFilter;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Guards {@code /__ide/*}: checks the session cookie for the workspace in the path, resolves that
- * workspace's upstream once, attaches the resulting {@link TunnelRequest} to the request and hands
- * it to the WebSocket tunnel (upgrades) or down the chain to the HTTP proxy servlet (everything
- * else). A request that fails here never reaches an upstream.
+ * Guards {@code /__ide/*}: checks the path ({@link PathGuard}) and the session cookie for the
+ * workspace in the path, resolves that workspace's upstream once, attaches the resulting
+ * {@link TunnelRequest} to the request and hands it to the WebSocket tunnel (upgrades) or down the
+ * chain to the HTTP proxy servlet (everything else). A request that fails here never reaches an
+ * upstream. A session cookie with less than half of its idle lifetime left is renewed on the way
+ * (a {@code Set-Cookie} on this response, which is then not cacheable).
  */
 public final class IdeTunnelFilter extends HttpFilter {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(IdeTunnelFilter.class);
+    /** Request attribute set (to {@code Boolean.TRUE}) when this response renews the session cookie. */
+    public static final String SESSION_RENEWED = IdeTunnelFilter.class.getName() + ".sessionRenewed";
 
     private final transient IdeProxy proxy;
     private final transient WebSocketTunnel webSockets;
@@ -62,8 +69,12 @@ public final class IdeTunnelFilter extends HttpFilter {
             return;
         }
         String rawPath = afterPrefix.substring(slash);
-        if (!consistent(request, workspaceId, rawPath)) {
-            LOG.info("refused an ambiguous path under workspace {}", workspaceId);
+        String problem = PathGuard.problem(rawPath);
+        if (problem == null && !decodedPathNamesWorkspace(request, workspaceId)) {
+            problem = "the container reads it as another path";
+        }
+        if (problem != null) {
+            LOG.info("refused {} for workspace {}: {}", LogSafe.uri(request), workspaceId, problem);
             Responses.page(response, Failure.BAD_REQUEST, "This address is not valid.");
             return;
         }
@@ -78,6 +89,7 @@ public final class IdeTunnelFilter extends HttpFilter {
             Responses.page(response, Failure.UNKNOWN_WORKSPACE, "Workspace " + workspaceId + " does not exist.");
             return;
         }
+        renewIfDue(request, response, session, base);
         String upstreamPath = proxy.config().stripPrefix() ? rawPath : uri.substring(contextPath.length());
         TunnelRequest tunnel = new TunnelRequest(workspaceId, session.user(), target.get(), base, upstreamPath,
                 request.getQueryString());
@@ -107,26 +119,34 @@ public final class IdeTunnelFilter extends HttpFilter {
         return null;
     }
 
+    /** Re-issues the session cookie when less than half of its idle lifetime is left. */
+    private void renewIfDue(HttpServletRequest request, HttpServletResponse response, VerifiedToken session,
+                            String base) {
+        Optional<Minted> renewed = proxy.tokens().renewal(session);
+        if (renewed.isEmpty()) {
+            return;
+        }
+        Duration maxAge = Duration.between(proxy.clock().instant(), renewed.get().expiresAt());
+        response.addHeader("Set-Cookie", proxy.sessionCookie().setCookieHeader(request, base, renewed.get().token(),
+                maxAge.isNegative() ? Duration.ZERO : maxAge));
+        // A response that carries a session must never be stored by a shared cache.
+        response.setHeader("Cache-Control", "no-store");
+        request.setAttribute(SESSION_RENEWED, Boolean.TRUE);
+        LOG.debug("session of {} on workspace {} renewed until {}", session.user(), session.workspaceId(),
+                renewed.get().expiresAt());
+    }
+
     /**
-     * The container routed this request by its decoded, normalised path; we forward the raw one.
-     * Both must agree on the workspace, and the raw path must hold no dot-segments or encoded
-     * separators that the upstream could read differently.
+     * The container routed this request by its decoded, normalised path; we forward the raw one
+     * (checked by {@link PathGuard}). Both must name the same workspace.
      */
-    private static boolean consistent(HttpServletRequest request, String workspaceId, String rawPath) {
-        String decoded = request.getPathInfo();
-        if (decoded == null || !(decoded.equals("/" + workspaceId) || decoded.startsWith("/" + workspaceId + "/"))) {
-            return false;
+    private static boolean decodedPathNamesWorkspace(HttpServletRequest request, String workspaceId) {
+        String decoded;
+        try {
+            decoded = request.getPathInfo();
+        } catch (IllegalArgumentException e) {
+            return false; // a container that cannot decode the path unambiguously
         }
-        String lower = rawPath.toLowerCase(java.util.Locale.ROOT);
-        if (lower.contains("%2f") || lower.contains("%5c") || lower.contains("\\") || lower.contains(";")) {
-            return false;
-        }
-        for (String segment : lower.split("/", -1)) {
-            String dots = segment.replace("%2e", ".");
-            if (dots.equals(".") || dots.equals("..")) {
-                return false;
-            }
-        }
-        return true;
+        return decoded != null && (decoded.equals("/" + workspaceId) || decoded.startsWith("/" + workspaceId + "/"));
     }
 }

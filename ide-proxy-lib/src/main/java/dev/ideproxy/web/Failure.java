@@ -12,6 +12,8 @@ public enum Failure {
     METHOD_NOT_ALLOWED(405, 1008, "Method not allowed"),
     UPSTREAM_UNREACHABLE(502, 1011, "The workspace is not reachable"),
     UPSTREAM_TIMEOUT(504, 1011, "The workspace did not answer in time"),
+    /** ide-proxy cannot decide safely right now (e.g. its replay store is full or down): fail closed. */
+    SERVICE_UNAVAILABLE(503, 1013, "Try again later"),
     INTERNAL(500, 1011, "Internal error");
 
     private final int status;

@@ -40,6 +40,15 @@ public final class Responses {
         write(response, failure.status(), "text/html;charset=utf-8", html);
     }
 
+    /** A small HTML page for an outcome that is not a failure (e.g. signed out), with no-store caching. */
+    public static void notice(HttpServletResponse response, int status, String title, String message)
+            throws IOException {
+        String html = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>"
+                + htmlEscape(title) + "</title></head>\n<body><h1>" + htmlEscape(title) + "</h1>\n<p>"
+                + htmlEscape(message) + "</p></body></html>\n";
+        write(response, status, "text/html;charset=utf-8", html);
+    }
+
     private static void write(HttpServletResponse response, int status, String contentType, String body)
             throws IOException {
         if (response.isCommitted()) {

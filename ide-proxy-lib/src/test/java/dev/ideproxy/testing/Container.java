@@ -34,7 +34,7 @@ public enum Container {
             server.setHandler(context);
             server.start();
             URI base = URI.create("http://127.0.0.1:" + connector.getLocalPort() + contextPath);
-            return new Running(this, base, server::stop);
+            return new Running(this, base, server::stop, context::stop);
         }
     },
     TOMCAT {
@@ -56,7 +56,7 @@ public enum Container {
             return new Running(this, base, () -> {
                 tomcat.stop();
                 tomcat.destroy();
-            });
+            }, context::stop);
         }
     };
 
@@ -73,8 +73,20 @@ public enum Container {
         return (classes, context) -> installer.accept(context);
     }
 
-    /** A started container; {@link #close()} stops it. */
-    public record Running(Container kind, URI base, Stopper stopper) implements AutoCloseable {
+    /**
+     * A started container; {@link #close()} stops it, {@link #stopWebapp()} only destroys the web
+     * application (as an undeploy or redeploy does) while the server keeps running.
+     */
+    public record Running(Container kind, URI base, Stopper stopper, Stopper webappStopper) implements AutoCloseable {
+        public Running(Container kind, URI base, Stopper stopper) {
+            this(kind, base, stopper, stopper);
+        }
+
+        /** Stops the web application only: its context is destroyed, connections stay up. */
+        public void stopWebapp() throws Exception {
+            webappStopper.stop();
+        }
+
         /** {@code base + path}, where {@code path} starts with {@code /}. */
         public URI uri(String path) {
             return URI.create(base + path);
