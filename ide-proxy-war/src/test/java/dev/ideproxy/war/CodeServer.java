@@ -82,7 +82,8 @@ final class CodeServer implements AutoCloseable {
     }
 
     private void awaitHealthy() throws Exception {
-        HttpClient http = HttpClient.newHttpClient();
+        // HTTP/1.1: the JDK client's default h2c upgrade attempt gets no answer from code-server.
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (System.nanoTime() < deadline && process.isAlive()) {
             try {

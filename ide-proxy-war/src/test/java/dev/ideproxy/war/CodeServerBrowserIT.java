@@ -175,7 +175,7 @@ class CodeServerBrowserIT {
                 .anyMatch(r -> r.getText().contains("Create New Terminal")), "the terminal command");
         new Actions(browser).sendKeys(Keys.ENTER).perform();
         await(browser, b -> !b.findElements(By.cssSelector(".xterm-rows")).isEmpty()
-                && terminalText(b).contains("$"), "a terminal prompt");
+                && terminalText(b).matches("(?s).*[$#]\\s*\\n.*"), "a terminal prompt");
     }
 
     private static void await(WebDriver browser, java.util.function.Function<WebDriver, Boolean> condition, String what) {
