@@ -25,6 +25,8 @@ import java.util.stream.Stream;
  * context file with {@code <Parameter>}s, a Jetty context XML with {@code setInitParameter}.
  */
 enum Distribution {
+    /** {@code java -jar ide-proxy.war}: embedded Jetty, configured through environment variables. */
+    STANDALONE(null),
     TOMCAT_11("dist.tomcat11"),
     TOMCAT_10_1("dist.tomcat10"),
     JETTY_12("dist.jetty12");
@@ -52,7 +54,17 @@ enum Distribution {
         Path base = Files.createDirectories(workDir.resolve(name().toLowerCase() + "-" + port));
         String name = contextPath.substring(1);
         ProcessBuilder pb;
-        if (this == JETTY_12) {
+        if (this == STANDALONE) {
+            pb = new ProcessBuilder(java(), "-Xmx384m", "-jar", war.toAbsolutePath().toString());
+            pb.environment().keySet().removeIf(k -> k.startsWith("IDE_PROXY_"));
+            params.forEach((k, v) -> pb.environment().put(k.toUpperCase(java.util.Locale.ROOT).replace('.', '_').replace('-', '_'), v));
+            pb.environment().put("IDE_PROXY_STANDALONE_PORT", Integer.toString(port));
+            pb.environment().put("IDE_PROXY_STANDALONE_CONTEXT_PATH", contextPath);
+            Running running = new Running(this, pb.directory(base.toFile()).redirectErrorStream(true).start(),
+                    URI.create("http://127.0.0.1:" + port + contextPath));
+            running.awaitReady();
+            return running;
+        } else if (this == JETTY_12) {
             Path home = home();
             run(new ProcessBuilder(java(), "-jar", home.resolve("start.jar").toString(), "jetty.home=" + home,
                     "jetty.base=" + base, "--add-modules=http,ee10-deploy,ee10-websocket-jakarta").directory(base.toFile()));

@@ -1,0 +1,113 @@
+package dev.ideproxy.war;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real code-server (the npm package) on a loopback port, without its own authentication, opening
+ * {@code folder}. Its settings turn off what gets in a test's way (workspace trust, welcome page)
+ * and make the terminal render into the DOM so a test can read it.
+ */
+final class CodeServer implements AutoCloseable {
+    /** Where the binary is: system property {@code code-server.bin}, set from IDE_PROXY_CODE_SERVER. */
+    static Path binary() {
+        String value = System.getProperty("code-server.bin");
+        return value == null || value.isBlank() || value.startsWith("${") ? null : Path.of(value);
+    }
+
+    final int port;
+    final Path folder;
+    private final Process process;
+    private final List<String> output = new CopyOnWriteArrayList<>();
+
+    CodeServer(Path home, Path folder) throws Exception {
+        this.folder = folder;
+        this.port = Distribution.freePort();
+        Path userData = Files.createDirectories(home.resolve("user-data"));
+        Files.createDirectories(userData.resolve("User"));
+        Files.writeString(userData.resolve("User/settings.json"), """
+                {
+                  "security.workspace.trust.enabled": false,
+                  "workbench.startupEditor": "none",
+                  "workbench.tips.enabled": false,
+                  "terminal.integrated.gpuAcceleration": "off",
+                  "terminal.integrated.defaultProfile.linux": "sh",
+                  "telemetry.telemetryLevel": "off",
+                  "extensions.autoCheckUpdates": false,
+                  "update.mode": "none"
+                }
+                """);
+        ProcessBuilder pb = new ProcessBuilder(binary().toString(), "--auth", "none", "--bind-addr", "127.0.0.1:" + port,
+                "--user-data-dir", userData.toString(), "--extensions-dir", home.resolve("extensions").toString(),
+                "--config", home.resolve("config.yaml").toString(),
+                "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust", folder.toString())
+                .redirectErrorStream(true);
+        // code-server's launcher runs "node" from PATH, and needs the Node 24 installed beside it.
+        pb.environment().put("PATH", binary().getParent() + java.io.File.pathSeparator + System.getenv("PATH"));
+        pb.environment().put("SHELL", "/bin/sh");
+        pb.environment().put("HOME", home.toString());
+        process = pb.start();
+        Thread reader = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = r.readLine()) != null; ) {
+                    output.add(line);
+                }
+            } catch (IOException ignored) {
+                // ended
+            }
+        }, "code-server-" + port);
+        reader.setDaemon(true);
+        reader.start();
+        awaitHealthy();
+    }
+
+    String uri() {
+        return "http://127.0.0.1:" + port;
+    }
+
+    String output() {
+        return String.join("\n", output);
+    }
+
+    private void awaitHealthy() throws Exception {
+        // HTTP/1.1: the JDK client's default h2c upgrade attempt gets no answer from code-server.
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline && process.isAlive()) {
+            try {
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(uri() + "/healthz"))
+                        .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() == 200) {
+                    return;
+                }
+            } catch (IOException notYet) {
+                // starting
+            }
+            Thread.sleep(250);
+        }
+        close();
+        throw new AssertionError("code-server did not start:\n" + output());
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        process.descendants().forEach(ProcessHandle::destroy);
+        process.destroy();
+        if (!process.waitFor(15, TimeUnit.SECONDS)) {
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
+            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+}

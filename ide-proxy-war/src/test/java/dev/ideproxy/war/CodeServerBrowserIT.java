@@ -1,0 +1,199 @@
+package dev.ideproxy.war;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.auth0.jwt.JWT;
+import com.auth0.jwt.algorithms.Algorithm;
+import java.io.File;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Cookie;
+import org.openqa.selenium.Keys;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.interactions.Actions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The owner's proof: headless Chromium opens a real code-server through ide-proxy, on embedded Jetty
+ * ({@code java -jar}) and on Tomcat. The workbench renders, the explorer lists the folder (the
+ * remote WebSocket works), a terminal runs a command whose output appears, a reload reconnects, and
+ * a second workspace in the same browser shows its own folder. Screenshots go to
+ * {@code target/screenshots/}.
+ */
+class CodeServerBrowserIT {
+    static final String SECRET = "browser-test-secret-0123456789abcdefghij";
+    static final String PORTAL_SECRET = "browser-portal-secret-0123456789abcdefghij";
+    static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+    static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+    static final Duration UI = Duration.ofSeconds(90);
+
+    @TempDir
+    Path work;
+
+    @ParameterizedTest
+    @EnumSource(value = Distribution.class, names = {"STANDALONE", "TOMCAT_11"})
+    void codeServerWorksThroughIdeProxy(Distribution distribution) throws Exception {
+        requireTools();
+        Path one = Files.createDirectories(work.resolve("project-one"));
+        Files.writeString(one.resolve("alpha-marker.txt"), "workspace one\n");
+        Path two = Files.createDirectories(work.resolve("project-two"));
+        Files.writeString(two.resolve("beta-marker.txt"), "workspace two\n");
+
+        try (CodeServer first = new CodeServer(Files.createDirectories(work.resolve("cs1")), one);
+             CodeServer second = new CodeServer(Files.createDirectories(work.resolve("cs2")), two);
+             Distribution.Running proxy = distribution.start(StandaloneWarIT.WAR, "/ide", Map.of(
+                     "ide-proxy.token.secret", SECRET,
+                     "ide-proxy.auth.jwt.hs256-secret", PORTAL_SECRET,
+                     "ide-proxy.targets", "one=" + first.uri() + ",two=" + second.uri()), work)) {
+            WebDriver browser = browser();
+            try {
+                // Bootstrap: lands in the tunnel with an HttpOnly, path-scoped cookie.
+                browser.get(proxy.base + bootstrapPath(proxy, "one"));
+                await(browser, b -> b.getCurrentUrl().contains("/ide/__ide/one/"), "redirect into the tunnel");
+                Cookie cookie = browser.manage().getCookieNamed("ide_proxy_session");
+                assertNotNull(cookie, "session cookie");
+                assertTrue(cookie.isHttpOnly(), "HttpOnly");
+                assertEquals("/ide/__ide/one/", cookie.getPath());
+
+                // The workbench renders and the explorer lists the folder: the remote WebSocket works.
+                awaitExplorerShows(browser, "alpha-marker.txt");
+                screenshot(browser, distribution, "workspace-one");
+
+                // A terminal runs a command whose output appears.
+                openTerminal(browser);
+                new Actions(browser).sendKeys("echo ide-proxy-$((6*7))" + Keys.ENTER).perform();
+                await(browser, b -> terminalText(b).contains("ide-proxy-42"), "terminal output");
+                screenshot(browser, distribution, "terminal");
+
+                // Reloading reconnects.
+                browser.navigate().refresh();
+                awaitExplorerShows(browser, "alpha-marker.txt");
+
+                // A second workspace in the same browser shows its own folder, never the first one's.
+                browser.get(proxy.base + bootstrapPath(proxy, "two"));
+                await(browser, b -> b.getCurrentUrl().contains("/ide/__ide/two/"), "redirect into the second tunnel");
+                awaitExplorerShows(browser, "beta-marker.txt");
+                assertFalse(explorerText(browser).contains("alpha-marker.txt"), "workspace two shows workspace one's files");
+                screenshot(browser, distribution, "workspace-two");
+            } catch (AssertionError | RuntimeException e) {
+                screenshot(browser, distribution, "failure");
+                throw new AssertionError(e.getMessage() + "\n--- code-server one:\n" + tail(first.output())
+                        + "\n--- proxy:\n" + tail(String.join("\n", proxy.output)), e);
+            } finally {
+                browser.quit();
+            }
+        }
+    }
+
+    private static void requireTools() {
+        boolean required = "1".equals(System.getProperty("e2e.required")) || "true".equals(System.getProperty("e2e.required"));
+        String missing = CodeServer.binary() == null || !Files.isExecutable(CodeServer.binary())
+                ? "code-server (set IDE_PROXY_CODE_SERVER; .ci/run installs it)"
+                : !Files.isExecutable(CHROMIUM) || !Files.isExecutable(CHROMEDRIVER) ? "chromium and chromium-driver" : null;
+        if (missing != null) {
+            if (required) {
+                throw new AssertionError("browser tests need " + missing);
+            }
+            Assumptions.abort("browser tests skipped: " + missing + " not installed");
+        }
+    }
+
+    private String bootstrapPath(Distribution.Running proxy, String workspace) throws Exception {
+        String bearer = JWT.create().withSubject("alice").withArrayClaim("workspaces", new String[] {workspace})
+                .withExpiresAt(Instant.now().plusSeconds(60)).sign(Algorithm.HMAC256(PORTAL_SECRET));
+        HttpResponse<String> minted = HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(proxy.uri("/api/dev/" + workspace + "/ide-token"))
+                        .header("Authorization", "Bearer " + bearer).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, minted.statusCode(), minted.body());
+        Matcher m = Pattern.compile("\"bootstrapUrl\":\"/ide(/api/dev/[^\"]+)\"").matcher(minted.body());
+        assertTrue(m.find(), minted.body());
+        return m.group(1);
+    }
+
+    private WebDriver browser() {
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM.toFile());
+        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", "--window-size=1400,900", "--user-data-dir=" + work.resolve("chromium"));
+        ChromeDriverService service = new ChromeDriverService.Builder()
+                .usingDriverExecutable(new File(CHROMEDRIVER.toString())).usingAnyFreePort().build();
+        return new ChromeDriver(service, options);
+    }
+
+    private static void awaitExplorerShows(WebDriver browser, String fileName) {
+        await(browser, b -> !b.findElements(By.cssSelector(".monaco-workbench")).isEmpty(), "the workbench");
+        await(browser, b -> explorerText(b).contains(fileName), "the explorer listing " + fileName);
+    }
+
+    private static String explorerText(WebDriver browser) {
+        StringBuilder sb = new StringBuilder();
+        for (WebElement row : browser.findElements(By.cssSelector(".explorer-folders-view .monaco-list-row"))) {
+            sb.append(row.getText()).append('\n');
+        }
+        return sb.toString();
+    }
+
+    private static String terminalText(WebDriver browser) {
+        StringBuilder sb = new StringBuilder();
+        for (WebElement rows : browser.findElements(By.cssSelector(".xterm-rows"))) {
+            sb.append(rows.getText()).append('\n');
+        }
+        return sb.toString();
+    }
+
+    private static void openTerminal(WebDriver browser) {
+        new Actions(browser).sendKeys(Keys.F1).perform();
+        await(browser, b -> !b.findElements(By.cssSelector(".quick-input-widget input")).isEmpty()
+                && b.findElement(By.cssSelector(".quick-input-widget input")).isDisplayed(), "the command palette");
+        new Actions(browser).sendKeys("Terminal: Create New Terminal").perform();
+        await(browser, b -> b.findElements(By.cssSelector(".quick-input-list .monaco-list-row")).stream()
+                .anyMatch(r -> r.getText().contains("Create New Terminal")), "the terminal command");
+        new Actions(browser).sendKeys(Keys.ENTER).perform();
+        await(browser, b -> !b.findElements(By.cssSelector(".xterm-rows")).isEmpty()
+                && terminalText(b).matches("(?s).*[$#]\\s*\\n.*"), "a terminal prompt");
+    }
+
+    private static void await(WebDriver browser, java.util.function.Function<WebDriver, Boolean> condition, String what) {
+        new WebDriverWait(browser, UI).withMessage(() -> "waiting for " + what).until(condition::apply);
+    }
+
+    private static void screenshot(WebDriver browser, Distribution distribution, String name) {
+        try {
+            Path dir = Files.createDirectories(Path.of("target", "screenshots"));
+            File shot = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE);
+            Files.copy(shot.toPath(), dir.resolve(distribution.name().toLowerCase() + "-" + name + ".png"),
+                    StandardCopyOption.REPLACE_EXISTING);
+        } catch (Exception e) {
+            System.err.println("screenshot failed: " + e);
+        }
+    }
+
+    private static String tail(String text) {
+        return text.length() <= 4000 ? text : text.substring(text.length() - 4000);
+    }
+}
