@@ -10,6 +10,8 @@ import java.time.Duration;
  * @param idleTimeout     longest silence from either side before the session is closed; zero for never
  * @param pingInterval    a side that was silent this long gets a keep-alive ping; zero for no pings
  * @param connectTimeout  time allowed for the upstream handshake, and for the browser's after it
+ *
+ * <p>Immutable.
  */
 record RelaySettings(long maxMessageSize, Duration idleTimeout, Duration pingInterval, Duration connectTimeout) {
 

@@ -18,6 +18,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.http.HttpCookieStore;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
@@ -40,8 +41,9 @@ import org.slf4j.LoggerFactory;
  * configuration (Jetty's client would close after 30 s and refuse messages over 64 KiB), connect
  * and handshake bounded by the upstream connect timeout, no cookie store (an upstream's cookies
  * must never reach another user's session), no redirects, no User-Agent of its own. Its thread pool
- * (threads named {@value #THREAD_NAME}-INSTANCE-N, created on demand and released when idle) and its one scheduler
- * thread also run the relays' keep-alive timers and the few blocking sends to browsers.
+ * (threads named {@value #THREAD_NAME}-INSTANCE-N, created on demand and released when idle) and
+ * its one scheduler thread also run the relays' keep-alive timers and the few blocking sends to
+ * browsers: no relay has a thread of its own.
  *
  * <p>Thread-safe.
  */
@@ -57,7 +59,7 @@ final class UpstreamConnector {
     private static final Set<String> HANDSHAKE_HEADERS = Set.of("sec-websocket-key", "sec-websocket-version",
             "sec-websocket-extensions", "sec-websocket-protocol", "sec-websocket-accept", "content-length");
 
-    private static final java.util.concurrent.atomic.AtomicInteger INSTANCES = new java.util.concurrent.atomic.AtomicInteger();
+    private static final AtomicInteger INSTANCES = new AtomicInteger();
 
     private final HeaderPolicy headers;
     private final RelaySettings settings;
