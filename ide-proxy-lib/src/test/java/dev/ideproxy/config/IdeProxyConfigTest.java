@@ -34,6 +34,28 @@ class IdeProxyConfigTest {
     }
 
     @Test
+    void securityDefaults() {
+        IdeProxyConfig c = valid().build();
+        assertEquals("k1", c.tokenKeyId());
+        assertEquals(100_000, c.tokenReplayCapacity());
+        assertEquals(Duration.ofHours(12), c.sessionMaxLifetime());
+        assertTrue(c.trustedProxies().isEmpty(), "no client's forwarding headers are believed by default");
+        assertEquals(java.util.List.of("10.0.0.0/8", "::1"),
+                valid().set(ConfigOption.FORWARDED_TRUSTED_PROXIES, " 10.0.0.0/8, ::1 ").build().trustedProxies());
+        assertMessage(valid().set(ConfigOption.SESSION_MAX_LIFETIME, "0"), "ide-proxy.session.max-lifetime must be longer than 0");
+    }
+
+    @Test
+    void aTrustedProxyGivenByNameStopsStartUp() {
+        ConfigException e = assertThrows(ConfigException.class, () -> dev.ideproxy.IdeProxy.builder(valid()
+                .set(ConfigOption.TARGETS, "a=http://127.0.0.1:1")
+                .set(ConfigOption.AUTH_JWT_HS256_SECRET, SECRET)
+                .set(ConfigOption.FORWARDED_TRUSTED_PROXIES, "10.0.0.0/8, proxy.internal").build()).build());
+        assertTrue(e.getMessage().startsWith("ide-proxy.forwarded.trusted-proxies: 'proxy.internal' is not an IP address"),
+                e.getMessage());
+    }
+
+    @Test
     void missingSecretStopsWithOneClearMessage() {
         ConfigException e = assertThrows(ConfigException.class, () -> IdeProxyConfig.builder().build());
         assertTrue(e.getMessage().startsWith("ide-proxy.token.secret is not set"), e.getMessage());
