@@ -19,7 +19,8 @@ import org.eclipse.jetty.server.ServerConnector;
  * {@code ide-proxy.standalone.host}:{@code ide-proxy.standalone.port} (system property, or the
  * environment variables {@code IDE_PROXY_STANDALONE_HOST}/{@code _PORT}; default 127.0.0.1:8000).
  *
- * <p>Demo mode: when no {@code ide-proxy.token.secret} is configured anywhere, it generates random
+ * <p>Demo mode: when neither {@code ide-proxy.token.secret} nor {@code ide-proxy.token.private-key}
+ * is configured (environment or system property), it generates random
  * secrets for this run, maps the workspace {@code demo} to {@code http://127.0.0.1:8080} (unless
  * targets are configured), lets bootstrap links live 10 minutes, stays on the loopback interface
  * and prints a link to open.
@@ -37,7 +38,9 @@ public final class StandaloneServer {
         String host = setting(HOST, "127.0.0.1");
         int port = Integer.parseInt(setting(PORT, "8000"));
         String contextPath = setting(CONTEXT_PATH, "/");
-        boolean demo = setting(ConfigOption.TOKEN_SECRET.key(), null) == null;
+        // Demo mode only when no signing key of any kind is configured.
+        boolean demo = setting(ConfigOption.TOKEN_SECRET.key(), null) == null
+                && setting(ConfigOption.TOKEN_PRIVATE_KEY.key(), null) == null;
         if (demo) {
             host = "127.0.0.1";
             System.setProperty(ConfigOption.TOKEN_SECRET.key(), randomSecret());

@@ -1,18 +1,13 @@
 package dev.ideproxy.war;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -30,7 +25,7 @@ final class CodeServer implements AutoCloseable {
     final int port;
     final Path folder;
     private final Process process;
-    private final List<String> output = new CopyOnWriteArrayList<>();
+    private ProcessLog output;
 
     CodeServer(Path home, Path folder) throws Exception {
         this.folder = folder;
@@ -59,17 +54,7 @@ final class CodeServer implements AutoCloseable {
         pb.environment().put("SHELL", "/bin/sh");
         pb.environment().put("HOME", home.toString());
         process = pb.start();
-        Thread reader = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = r.readLine()) != null; ) {
-                    output.add(line);
-                }
-            } catch (IOException ignored) {
-                // ended
-            }
-        }, "code-server-" + port);
-        reader.setDaemon(true);
-        reader.start();
+        output = new ProcessLog(process, "code-server-" + port);
         awaitHealthy();
     }
 
@@ -78,7 +63,7 @@ final class CodeServer implements AutoCloseable {
     }
 
     String output() {
-        return String.join("\n", output);
+        return output.toString();
     }
 
     private void awaitHealthy() throws Exception {

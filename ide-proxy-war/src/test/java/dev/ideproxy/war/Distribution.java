@@ -1,8 +1,6 @@
 package dev.ideproxy.war;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -15,7 +13,6 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -144,23 +141,13 @@ enum Distribution {
         final Distribution kind;
         final Process process;
         final URI base;
-        final List<String> output = new CopyOnWriteArrayList<>();
+        final List<String> output;
 
         Running(Distribution kind, Process process, URI base) {
             this.kind = kind;
             this.process = process;
             this.base = base;
-            Thread reader = new Thread(() -> {
-                try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                    for (String line; (line = r.readLine()) != null; ) {
-                        output.add(line);
-                    }
-                } catch (IOException ignored) {
-                    // process ended
-                }
-            }, kind + "-output");
-            reader.setDaemon(true);
-            reader.start();
+            this.output = new ProcessLog(process, kind.name()).lines();
         }
 
         URI uri(String path) {
