@@ -92,13 +92,18 @@ public final class IdeTunnelFilter extends HttpFilter {
         renewIfDue(request, response, session, base);
         String upstreamPath = proxy.config().stripPrefix() ? rawPath : uri.substring(contextPath.length());
         TunnelRequest tunnel = new TunnelRequest(workspaceId, session.user(), target.get(), base, upstreamPath,
-                request.getQueryString());
+                request.getQueryString(), sessionEnds(session));
         request.setAttribute(TunnelRequest.ATTRIBUTE, tunnel);
         if (WebSocketTunnel.isUpgrade(request)) {
             webSockets.upgrade(tunnel, request, response);
         } else {
             chain.doFilter(request, response);
         }
+    }
+
+    /** When the session reaches its maximum lifetime, however often renewed; null if it carries no start. */
+    private java.time.Instant sessionEnds(VerifiedToken session) {
+        return session.sessionStart() == null ? null : session.sessionStart().plus(proxy.tokens().sessionMaxLifetime());
     }
 
     /** The session token of the first cookie that verifies for this workspace, or null. */

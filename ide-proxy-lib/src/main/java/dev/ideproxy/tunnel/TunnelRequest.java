@@ -2,6 +2,7 @@ package dev.ideproxy.tunnel;
 
 import dev.ideproxy.target.Target;
 import jakarta.servlet.ServletRequest;
+import java.time.Instant;
 import java.util.Objects;
 
 /**
@@ -16,9 +17,11 @@ import java.util.Objects;
  * @param tunnelBase   the browser-facing base path, {@code <context>/__ide/{id}/}
  * @param upstreamPath raw (still percent-encoded) path to request upstream, starting with {@code /}
  * @param rawQuery     raw query string, or null
+ * @param sessionEnds  when the session behind this request reaches its maximum lifetime, or null
+ *                     when it has none; a WebSocket opened with it is closed then
  */
 public record TunnelRequest(String workspaceId, String user, Target target, String tunnelBase,
-                            String upstreamPath, String rawQuery) {
+                            String upstreamPath, String rawQuery, Instant sessionEnds) {
 
     /** The request attribute under which the filter leaves this object. */
     public static final String ATTRIBUTE = TunnelRequest.class.getName();
@@ -32,6 +35,12 @@ public record TunnelRequest(String workspaceId, String user, Target target, Stri
         if (!target.workspaceId().equals(workspaceId)) {
             throw new IllegalArgumentException("target resolved for another workspace");
         }
+    }
+
+    /** A tunnel request whose session has no end (for callers that check sessions themselves). */
+    public TunnelRequest(String workspaceId, String user, Target target, String tunnelBase, String upstreamPath,
+                         String rawQuery) {
+        this(workspaceId, user, target, tunnelBase, upstreamPath, rawQuery, null);
     }
 
     /** The tunnel request the filter attached to {@code request}, or null when it did not pass the filter. */

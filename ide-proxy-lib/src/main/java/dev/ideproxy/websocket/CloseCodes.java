@@ -16,6 +16,7 @@ final class CloseCodes {
     static final int GOING_AWAY = 1001;
     static final int NO_STATUS = 1005;
     static final int ABNORMAL = 1006;
+    static final int POLICY = 1008;
     static final int TOO_BIG = 1009;
     static final int UNEXPECTED = 1011;
     static final int TLS = 1015;

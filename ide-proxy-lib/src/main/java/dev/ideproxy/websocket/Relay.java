@@ -91,6 +91,7 @@ final class Relay {
     private int owedClientCode;
     private String owedClientReason;
     private Scheduler.Task timer;
+    private Scheduler.Task expiry;
 
     private volatile jakarta.websocket.Session clientSession;
     private volatile Session upstreamSession;
@@ -163,6 +164,34 @@ final class Relay {
         long sendTimeout = idle > 0 ? idle : -1;
         session.getAsyncRemote().setSendTimeout(sendTimeout);
         session.getUserProperties().put(TOMCAT_BLOCKING_SEND_TIMEOUT, sendTimeout);
+    }
+
+    /**
+     * Ends the session when its login does: after {@code left}, the browser is closed with 1008
+     * ("session expired") and the upstream with 1001, so a WebSocket cannot outlive the session's
+     * maximum lifetime. The browser's reconnect then needs a new bootstrap.
+     */
+    void expireAfter(java.time.Duration left) {
+        long millis = Math.max(0, left.toMillis());
+        Scheduler.Task task = connector.scheduler().schedule(
+                () -> connector.executor().execute(this::sessionExpired), millis, TimeUnit.MILLISECONDS);
+        synchronized (this) {
+            if (!closing) {
+                expiry = task;
+                return;
+            }
+        }
+        task.cancel();
+    }
+
+    private void sessionExpired() {
+        if (!beginClosing(CloseCodes.POLICY, "session expired")) {
+            return;
+        }
+        LOG.info("{}: closed at the end of the session's maximum lifetime", describe());
+        closeClient(CloseCodes.POLICY, "session expired");
+        closeUpstream(CloseCodes.GOING_AWAY, "session expired");
+        finish();
     }
 
     /** Called after the browser's upgrade was handed to the container: it must open in time. */
@@ -573,12 +602,18 @@ final class Relay {
 
     private void finish() {
         Scheduler.Task t;
+        Scheduler.Task e;
         synchronized (this) {
             t = timer;
             timer = null;
+            e = expiry;
+            expiry = null;
         }
         if (t != null) {
             t.cancel();
+        }
+        if (e != null) {
+            e.cancel();
         }
         registry.remove(this);
     }

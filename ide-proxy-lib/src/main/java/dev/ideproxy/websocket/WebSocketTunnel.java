@@ -57,9 +57,11 @@ public final class WebSocketTunnel {
     private final OriginCheck originCheck;
     private final UpstreamConnector connector;
     private final LiveRelays relays = new LiveRelays();
+    private final java.time.Clock clock;
 
     public WebSocketTunnel(IdeProxy proxy) {
         IdeProxyConfig config = proxy.config();
+        this.clock = proxy.clock();
         this.settings = RelaySettings.from(config);
         this.originCheck = new OriginCheck(config.wsAllowedOrigins(), config.wsAllowMissingOrigin());
         // The same header policy as the HTTP path (proxy cookie, credentials, trusted proxies).
@@ -122,6 +124,9 @@ public final class WebSocketTunnel {
         if (!relays.add(relay)) {
             Responses.page(response, Failure.SERVICE_UNAVAILABLE, "The server is shutting down.");
             return;
+        }
+        if (tunnel.sessionEnds() != null) {
+            relay.expireAfter(java.time.Duration.between(clock.instant(), tunnel.sessionEnds()));
         }
         Session upstream = connectUpstream(tunnel, request, response, offered, relay);
         if (upstream == null) {
