@@ -63,6 +63,7 @@ public final class BenchUpstream {
             container.setIdleTimeout(Duration.ofHours(1));
             container.setMaxTextMessageSize(64L * MIB);
             container.setMaxBinaryMessageSize(64L * MIB);
+            container.setInputBufferSize(64 * 1024);
             container.addMapping("/ws", (request, response, callback) -> new Socket());
         });
         ws.setHandler(new Http());
