@@ -14,6 +14,7 @@ import dev.ideproxy.target.StaticTargetResolver;
 import dev.ideproxy.target.TargetResolver;
 import dev.ideproxy.target.TemplateTargetResolver;
 import dev.ideproxy.token.InMemoryReplayStore;
+import dev.ideproxy.token.Pem;
 import dev.ideproxy.token.ReplayStore;
 import dev.ideproxy.token.TokenKeys;
 import dev.ideproxy.token.TokenService;
@@ -26,15 +27,9 @@ import jakarta.servlet.DispatcherType;
 import jakarta.servlet.FilterRegistration;
 import jakarta.servlet.ServletContext;
 import jakarta.servlet.ServletRegistration;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.security.KeyFactory;
 import java.security.interfaces.RSAPublicKey;
-import java.security.spec.X509EncodedKeySpec;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
@@ -219,15 +214,13 @@ public final class IdeProxy {
 
     private static RSAPublicKey rsaPublicKey(String value) {
         try {
-            String pem = value.startsWith("file:")
-                    ? Files.readString(Path.of(value.substring("file:".length())), StandardCharsets.US_ASCII)
-                    : value;
-            String base64 = pem.replaceAll("-----(BEGIN|END) PUBLIC KEY-----", "").replaceAll("\\s", "");
-            byte[] der = Base64.getDecoder().decode(base64);
-            return (RSAPublicKey) KeyFactory.getInstance("RSA").generatePublic(new X509EncodedKeySpec(der));
-        } catch (Exception e) {
+            if (Pem.publicKey(Pem.text(value)) instanceof RSAPublicKey rsa) {
+                return rsa;
+            }
+            throw new IllegalArgumentException("not an RSA key");
+        } catch (IllegalArgumentException e) {
             throw new ConfigException(ConfigOption.AUTH_JWT_RS256_PUBLIC_KEY.key()
-                    + " is not a readable RSA public key in PEM (-----BEGIN PUBLIC KEY-----): " + e.getClass().getSimpleName());
+                    + " is not a readable RSA public key in PEM (-----BEGIN PUBLIC KEY-----): " + e.getMessage());
         }
     }
 

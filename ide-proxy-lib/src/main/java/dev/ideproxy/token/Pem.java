@@ -21,9 +21,9 @@ import java.util.regex.Pattern;
 /**
  * Reads RSA and EC keys written as PEM ({@code -----BEGIN PUBLIC KEY-----} or
  * {@code -----BEGIN PRIVATE KEY-----}), given inline or as {@code file:/path}. Error messages name
- * the problem, never the key material.
+ * the problem, never the key material. Stateless and thread-safe.
  */
-final class Pem {
+public final class Pem {
     static final String FILE_PREFIX = "file:";
     static final String PUBLIC = "PUBLIC KEY";
     static final String PRIVATE = "PRIVATE KEY";
@@ -36,7 +36,7 @@ final class Pem {
     }
 
     /** The text of {@code value}, or of the file it names with {@code file:}. */
-    static String text(String value) {
+    public static String text(String value) {
         if (!value.startsWith(FILE_PREFIX)) {
             return value;
         }
@@ -53,7 +53,8 @@ final class Pem {
         return text.contains("-----BEGIN " + type + "-----");
     }
 
-    static PublicKey publicKey(String text) {
+    /** An RSA or EC public key from PEM text (RSA keys of at least {@value #MIN_RSA_BITS} bits). */
+    public static PublicKey publicKey(String text) {
         byte[] der = der(text, PUBLIC);
         for (String algorithm : new String[] {"RSA", "EC"}) {
             try {
