@@ -18,10 +18,13 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeoutException;
 import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.InputStreamRequestContent;
 import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.client.Response;
 import org.eclipse.jetty.ee10.proxy.ProxyServlet;
 import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.io.ByteBufferPool;
+import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.util.Callback;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,6 +41,9 @@ public class IdeProxyServlet extends ProxyServlet {
     private static final Logger LOG = LoggerFactory.getLogger(IdeProxyServlet.class);
     /** Attribute where Jetty publishes its server thread pool; absent on other containers. */
     private static final String JETTY_EXECUTOR = "org.eclipse.jetty.server.Executor";
+
+    /** Size of the reads of a request body that is streamed upstream. */
+    static final int REQUEST_BODY_CHUNK = 64 * 1024;
 
     private final transient IdeProxy proxy;
     private final transient HeaderPolicy headers;
@@ -82,6 +88,18 @@ public class IdeProxyServlet extends ProxyServlet {
             throw new ServletException("ide-proxy-http: no executor; register it through IdeProxy.install()");
         }
         return super.createHttpClient();
+    }
+
+    /**
+     * The browser's request body, streamed upstream as Jetty's own {@code ProxyInputStreamRequestContent}
+     * does, but read {@value #REQUEST_BODY_CHUNK} bytes at a time from the client's buffer pool: Jetty reads
+     * 4 KiB at a time, and each read is a blocking read plus an upstream write, which capped uploads.
+     */
+    @Override
+    protected Request.Content proxyRequestContent(HttpServletRequest clientRequest, HttpServletResponse proxyResponse,
+                                                  Request proxyRequest) throws IOException {
+        return new RequestBody(clientRequest, new ByteBufferPool.Sized(getHttpClient().getByteBufferPool(), false,
+                REQUEST_BODY_CHUNK));
     }
 
     @Override
@@ -209,6 +227,30 @@ public class IdeProxyServlet extends ProxyServlet {
             if (clientRequest.isAsyncStarted()) {
                 clientRequest.getAsyncContext().complete();
             }
+        }
+    }
+
+    /** A request body read from the servlet input stream in pooled chunks; a failed read fails the upstream request. */
+    private static final class RequestBody extends InputStreamRequestContent {
+        private final long length;
+
+        RequestBody(HttpServletRequest clientRequest, ByteBufferPool.Sized buffers) throws IOException {
+            super(clientRequest.getContentType(), clientRequest.getInputStream(), buffers);
+            this.length = clientRequest.getContentLengthLong();
+        }
+
+        @Override
+        public long getLength() {
+            return length;
+        }
+
+        @Override
+        public Content.Chunk read() {
+            Content.Chunk chunk = super.read();
+            if (Content.Chunk.isFailure(chunk) && !chunk.isLast()) {
+                fail(chunk.getFailure());
+            }
+            return chunk;
         }
     }
 }

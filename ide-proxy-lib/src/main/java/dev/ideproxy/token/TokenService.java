@@ -19,6 +19,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Mints and verifies the tokens ide-proxy issues itself: bootstrap tokens (in the bootstrap URL,
@@ -36,6 +37,8 @@ public final class TokenService {
     static final String TYPE_CLAIM = "typ";
     /** When the session began, in session tokens (the OpenID Connect claim of the same meaning). */
     static final String SESSION_START_CLAIM = "auth_time";
+    /** Most verified session tokens remembered (about 1 KiB each). */
+    static final int VERIFIED_SESSIONS_CAPACITY = 4096;
 
     private final TokenKeys keys;
     private final Duration bootstrapTtl;
@@ -43,6 +46,14 @@ public final class TokenService {
     private final Duration sessionMaxLifetime;
     private final ReplayStore replayStore;
     private final Clock clock;
+    /**
+     * Session tokens that verified recently, by token: every request of a live IDE carries the same
+     * cookie, and decoding plus HMAC-checking it again was the largest share of ide-proxy's own work
+     * per proxied request. A hit re-checks everything that can change with time (expiry, session
+     * lifetime) and the workspace; anything else falls through to a full verification. Bounded: it
+     * is emptied when full.
+     */
+    private final ConcurrentHashMap<String, VerifiedToken> verifiedSessions = new ConcurrentHashMap<>();
 
     /**
      * @param keys               the active signing key and the retiring keys that still verify
@@ -101,6 +112,12 @@ public final class TokenService {
         if (token.length() > MAX_TOKEN_CHARS) {
             throw new TokenRejectedException(Reason.MALFORMED);
         }
+        if (type == TokenType.SESSION) {
+            VerifiedToken known = verifiedSessions.get(token);
+            if (known != null && stillValid(known, workspaceId)) {
+                return known;
+            }
+        }
         try {
             DecodedJWT unverified = JWT.decode(token);
             TokenKeys.Key key = keys.find(unverified.getKeyId())
@@ -128,8 +145,12 @@ public final class TokenService {
                     throw new TokenRejectedException(Reason.SESSION_ENDED);
                 }
             }
-            return new VerifiedToken(type, workspaceId, jwt.getSubject(), jwt.getId(), jwt.getExpiresAtAsInstant(),
-                    sessionStart);
+            VerifiedToken verified = new VerifiedToken(type, workspaceId, jwt.getSubject(), jwt.getId(),
+                    jwt.getExpiresAtAsInstant(), sessionStart);
+            if (type == TokenType.SESSION) {
+                remember(token, verified);
+            }
+            return verified;
         } catch (TokenExpiredException e) {
             throw new TokenRejectedException(Reason.EXPIRED);
         } catch (SignatureVerificationException | AlgorithmMismatchException e) {
@@ -193,6 +214,21 @@ public final class TokenService {
         }
         return Optional.of(sign(TokenType.SESSION, session.workspaceId(), session.user(), now, expiresAt,
                 session.sessionStart()));
+    }
+
+    /** True when a session token verified earlier is still valid now, for {@code workspaceId}. */
+    private boolean stillValid(VerifiedToken known, String workspaceId) {
+        Instant now = clock.instant();
+        return known.workspaceId().equals(workspaceId)
+                && now.isBefore(known.expiresAt())
+                && now.isBefore(known.sessionStart().plus(sessionMaxLifetime));
+    }
+
+    private void remember(String token, VerifiedToken verified) {
+        if (verifiedSessions.size() >= VERIFIED_SESSIONS_CAPACITY) {
+            verifiedSessions.clear();
+        }
+        verifiedSessions.put(token, verified);
     }
 
     private Instant sessionExpiry(Instant sessionStart, Instant now) {

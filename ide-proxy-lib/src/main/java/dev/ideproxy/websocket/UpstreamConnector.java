@@ -55,6 +55,8 @@ final class UpstreamConnector {
      * fragment of a fragmented upstream message waits for a slow browser to take it.
      */
     private static final int MAX_THREADS = 200;
+    /** Size of the client's network reads, hence of the parts upstream messages are relayed in. */
+    static final int INPUT_BUFFER = 64 * 1024;
     /** Handshake headers the client writes itself, or that must not cross (extensions are per hop). */
     private static final Set<String> HANDSHAKE_HEADERS = Set.of("sec-websocket-key", "sec-websocket-version",
             "sec-websocket-extensions", "sec-websocket-protocol", "sec-websocket-accept", "content-length");
@@ -175,9 +177,9 @@ final class UpstreamConnector {
         ws.setMaxTextMessageSize(settings.maxMessageSize());
         ws.setMaxBinaryMessageSize(settings.maxMessageSize());
         // Jetty reads 4 KiB at a time by default and hands each read on as a part: a 1 MiB message
-        // would cross as 256+ browser frames, each a send and a demand. Read in chunks the size of
-        // the browser side's (RelaySettings.CLIENT_CHUNK); idle sessions hold no input buffer.
-        ws.setInputBufferSize(RelaySettings.CLIENT_CHUNK);
+        // would cross as 256+ browser frames, each a send and a demand. A pooled buffer, held only
+        // while reading: idle sessions hold none.
+        ws.setInputBufferSize(INPUT_BUFFER);
         ws.setConnectTimeout(settings.connectTimeout().toMillis());
         ws.setStopTimeout(2_000);
         try {
