@@ -42,6 +42,8 @@ public class IdeProxyServlet extends ProxyServlet {
     /** Attribute where Jetty publishes its server thread pool; absent on other containers. */
     private static final String JETTY_EXECUTOR = "org.eclipse.jetty.server.Executor";
 
+    /** Size of the client's reads of upstream responses, hence of the chunks relayed to the browser. */
+    static final int RESPONSE_BUFFER = 64 * 1024;
     /** Size of the reads of a request body that is streamed upstream. */
     static final int REQUEST_BODY_CHUNK = 64 * 1024;
 
@@ -61,6 +63,9 @@ public class IdeProxyServlet extends ProxyServlet {
         params.put("timeout", "0");
         params.put("idleTimeout", Long.toString(config.upstreamIdleTimeout().toMillis()));
         params.put("maxConnections", Integer.toString(config.upstreamMaxConnections()));
+        // Read upstream responses 64 KiB at a time (Jetty's default is 16 KiB): each read is relayed
+        // as one blocking write and flush to the browser. Pooled, held only while reading.
+        params.put("responseBufferSize", Integer.toString(RESPONSE_BUFFER));
         if (context.getAttribute(JETTY_EXECUTOR) == null) {
             // Not on Jetty: the HTTP client needs a pool of its own.
             params.put("maxThreads", Integer.toString(config.proxyMaxThreads()));
