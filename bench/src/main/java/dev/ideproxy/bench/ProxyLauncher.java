@@ -82,6 +82,12 @@ public final class ProxyLauncher {
         connector.setHost("127.0.0.1");
         connector.setPort(port);
         connector.setAcceptQueueSize(4096);
+        String headerCache = System.getProperty("bench.jetty.headerCacheSize");
+        if (headerCache != null) {
+            // For experiments only (bench/run never sets it): Jetty's per-connection request-header cache.
+            connector.getConnectionFactory(org.eclipse.jetty.server.HttpConnectionFactory.class)
+                    .getHttpConfiguration().setHeaderCacheSize(Integer.parseInt(headerCache));
+        }
         server.addConnector(connector);
         ServletContextHandler context = new ServletContextHandler("");
         context.addServletContainerInitializer((classes, ctx) -> proxy.install(ctx));
