@@ -83,6 +83,9 @@ public class IdeProxyServlet extends ProxyServlet {
     protected HttpClient newHttpClient() {
         HttpClient client = super.newHttpClient();
         client.setConnectTimeout(proxy.config().upstreamConnectTimeout().toMillis());
+        // Response content arrives in heap buffers, which ProxyServlet hands to the servlet output
+        // stream as they are; from direct buffers it allocates and fills a new byte[] per chunk.
+        client.setUseInputDirectByteBuffers(false);
         return client;
     }
 
