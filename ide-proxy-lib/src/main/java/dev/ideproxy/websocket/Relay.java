@@ -62,6 +62,13 @@ final class Relay {
     static final long CLOSE_GRACE_MILLIS = 5_000;
     /** Tomcat's session property bounding blocking sends (default 20 s); other containers ignore it. */
     static final String TOMCAT_BLOCKING_SEND_TIMEOUT = "org.apache.tomcat.websocket.BLOCKING_SEND_TIMEOUT";
+    /**
+     * Jetty's session property for the size of its reads from the browser (default 4 KiB), hence of the
+     * parts the relay receives and of the frames it sends upstream; other containers ignore it. Jetty
+     * takes the buffer from its pool only while reading, so an idle session holds none.
+     */
+    static final String JETTY_INPUT_BUFFER_SIZE = "org.eclipse.jetty.websocket.inputBufferSize";
+    static final int JETTY_CLIENT_READ = 64 * 1024;
 
     /** The two ends of the relay. */
     enum Side {
@@ -164,6 +171,7 @@ final class Relay {
         long sendTimeout = idle > 0 ? idle : -1;
         session.getAsyncRemote().setSendTimeout(sendTimeout);
         session.getUserProperties().put(TOMCAT_BLOCKING_SEND_TIMEOUT, sendTimeout);
+        session.getUserProperties().put(JETTY_INPUT_BUFFER_SIZE, JETTY_CLIENT_READ);
     }
 
     /**

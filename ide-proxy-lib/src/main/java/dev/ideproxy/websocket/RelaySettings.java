@@ -20,7 +20,8 @@ record RelaySettings(long maxMessageSize, Duration idleTimeout, Duration pingInt
      * per session (and a text buffer of as many characters, twice the bytes) and, with the partial
      * handlers the relay uses, hands a message over in pieces of this size: it is a chunk size, not
      * a limit. The relay enforces {@link #maxMessageSize} itself. Small, because every open session
-     * holds it (Tomcat's default is 8 KiB); Jetty reads in 4 KiB pieces whatever it is set to.
+     * holds it (Tomcat's default is 8 KiB); Jetty ignores it and hands over what one read brings
+     * ({@link Relay#JETTY_CLIENT_READ}).
      */
     static final int CLIENT_CHUNK = 16 * 1024;
 

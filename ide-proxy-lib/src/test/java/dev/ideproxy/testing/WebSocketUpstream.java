@@ -83,6 +83,8 @@ public final class WebSocketUpstream implements AutoCloseable {
             container.setIdleTimeout(Duration.ofMinutes(5));
             container.setMaxTextMessageSize(256L << 20);
             container.setMaxBinaryMessageSize(256L << 20);
+            // Large reads, so that a frame up to this size arrives as one part and frame counts are visible.
+            container.setInputBufferSize(256 * 1024);
             container.addMapping("/*", (request, response, callback) -> {
                 Map<String, List<String>> headers = new TreeMap<>();
                 for (HttpField field : request.getHeaders()) {

@@ -211,6 +211,26 @@ class WebSocketTunnelTest {
         close(socket);
     }
 
+    /**
+     * A large browser message crosses in large frames: each part the container hands over becomes one
+     * upstream frame, so small parts (Jetty reads 4 KiB at a time by default) would mean hundreds of
+     * frames, sends and completions per MiB.
+     */
+    @ParameterizedTest
+    @EnumSource(Container.class)
+    void aLargeBrowserMessageCrossesInLargeFrames(Container kind) throws Exception {
+        BrowserSocket socket = open(kind, "a", "/echo", r -> { });
+        byte[] bytes = new byte[1 << 20];
+        new Random(11).nextBytes(bytes);
+        socket.session().sendBinary(ByteBuffer.wrap(bytes), Callback.NOOP);
+        BrowserSocket.Message reply = socket.nextMessage(WAIT);
+        assertNotNull(reply, "no echo of 1 MiB");
+        assertArrayEquals(bytes, reply.binary());
+        int frames = upstreamA.lastMessageFrames();
+        assertTrue(frames >= 1 && frames <= 64, "1 MiB reached the upstream in " + frames + " frames (at most 64 wanted)");
+        close(socket);
+    }
+
     @ParameterizedTest
     @EnumSource(Container.class)
     void duplexStreamingDoesNotDeadlock(Container kind) throws Exception {
