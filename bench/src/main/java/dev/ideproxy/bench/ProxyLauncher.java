@@ -88,6 +88,10 @@ public final class ProxyLauncher {
             connector.getConnectionFactory(org.eclipse.jetty.server.HttpConnectionFactory.class)
                     .getHttpConfiguration().setHeaderCacheSize(Integer.parseInt(headerCache));
         }
+        // The setting docs/deployment.md recommends for Jetty (and the standalone WAR uses): request bodies
+        // read 64 KiB at a time (default 8 KiB), as nginx is given 64 KiB buffers. Pooled, held only while reading.
+        connector.getConnectionFactory(org.eclipse.jetty.server.HttpConnectionFactory.class)
+                .getHttpConfiguration().setInputBufferSize(Integer.getInteger("bench.jetty.inputBufferSize", 64 * 1024));
         server.addConnector(connector);
         ServletContextHandler context = new ServletContextHandler("");
         context.addServletContainerInitializer((classes, ctx) -> proxy.install(ctx));
@@ -108,6 +112,14 @@ public final class ProxyLauncher {
         connector.setProperty("maxKeepAliveRequests", "-1");
         connector.setProperty("maxConnections", "20000");
         connector.setProperty("acceptCount", "4096");
+        for (String buffer : new String[] {"appReadBufSize", "appWriteBufSize"}) {
+            // For experiments only (bench/run never sets them): Tomcat allocates these buffers per
+            // connection, idle WebSockets included (default 8 KiB each); see docs/deployment.md.
+            String size = System.getProperty("bench.tomcat." + buffer);
+            if (size != null) {
+                connector.setProperty("socket." + buffer, size);
+            }
+        }
         tomcat.getService().addConnector(connector);
         tomcat.setConnector(connector);
         Context context = tomcat.addContext("", Files.createDirectories(baseDir.resolve("docs")).toString());
