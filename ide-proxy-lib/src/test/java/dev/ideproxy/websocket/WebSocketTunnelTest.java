@@ -226,8 +226,11 @@ class WebSocketTunnelTest {
         BrowserSocket.Message reply = socket.nextMessage(WAIT);
         assertNotNull(reply, "no echo of 1 MiB");
         assertArrayEquals(bytes, reply.binary());
+        // Each read of the browser side becomes one upstream fragment. Read 4 KiB at a time (Jetty's default)
+        // makes at least 256 fragments; 64 KiB reads make about 16 when data arrives quickly, more on a busy
+        // machine where a read finds less waiting, so the bound sits between the two, clear of timing.
         int frames = upstreamA.lastMessageFrames();
-        assertTrue(frames >= 1 && frames <= 64, "1 MiB reached the upstream in " + frames + " frames (at most 64 wanted)");
+        assertTrue(frames >= 1 && frames < 200, "1 MiB reached the upstream in " + frames + " frames (fewer than 200 wanted)");
         close(socket);
     }
 
