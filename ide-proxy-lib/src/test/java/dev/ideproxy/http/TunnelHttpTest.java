@@ -12,10 +12,10 @@ import dev.ideproxy.testing.Browser;
 import dev.ideproxy.testing.Container;
 import dev.ideproxy.testing.MutableClock;
 import dev.ideproxy.testing.Portal;
+import dev.ideproxy.testing.RefusingPort;
 import dev.ideproxy.testing.Upstream;
 import dev.ideproxy.token.TokenType;
 import java.io.InputStream;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -44,15 +44,15 @@ class TunnelHttpTest {
     final MutableClock clock = new MutableClock(Instant.now());
     Upstream upstreamA;
     Upstream upstreamB;
+    RefusingPort refusing;
     int deadPort;
 
     @BeforeAll
     void start() throws Exception {
         upstreamA = new Upstream("A");
         upstreamB = new Upstream("B");
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            deadPort = s.getLocalPort();
-        }
+        refusing = new RefusingPort();
+        deadPort = refusing.port();
         for (Container kind : Container.values()) {
             IdeProxyConfig config = IdeProxyConfig.builder()
                     .set(ConfigOption.TOKEN_SECRET, Portal.PROXY_SECRET)
@@ -74,6 +74,7 @@ class TunnelHttpTest {
         }
         upstreamA.close();
         upstreamB.close();
+        refusing.close();
     }
 
     @BeforeEach

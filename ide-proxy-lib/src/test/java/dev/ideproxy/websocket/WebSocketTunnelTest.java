@@ -15,6 +15,7 @@ import dev.ideproxy.testing.Browser;
 import dev.ideproxy.testing.BrowserSocket;
 import dev.ideproxy.testing.Container;
 import dev.ideproxy.testing.Portal;
+import dev.ideproxy.testing.RefusingPort;
 import dev.ideproxy.testing.WebSocketUpstream;
 import jakarta.servlet.ServletContext;
 import java.io.ByteArrayOutputStream;
@@ -81,6 +82,7 @@ class WebSocketTunnelTest {
     WebSocketUpstream upstreamA;
     WebSocketUpstream upstreamB;
     ServerSocket silent;
+    RefusingPort refusing;
     int deadPort;
     WebSocketClient client;
 
@@ -91,9 +93,8 @@ class WebSocketTunnelTest {
         for (int i = 0; i < FLEET; i++) {
             fleet.add(new WebSocketUpstream("u" + i));
         }
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            deadPort = s.getLocalPort();
-        }
+        refusing = new RefusingPort();
+        deadPort = refusing.port();
         // Accepts TCP connections (the kernel does, from the backlog) and never answers.
         silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         StringBuilder targets = new StringBuilder("a=" + upstreamA.uri() + ",b=" + upstreamB.uri()
@@ -144,6 +145,7 @@ class WebSocketTunnelTest {
         upstreamA.close();
         upstreamB.close();
         silent.close();
+        refusing.close();
     }
 
     // ------------------------------------------------------------------ relay
