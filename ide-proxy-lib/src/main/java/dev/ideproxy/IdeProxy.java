@@ -263,8 +263,12 @@ public final class IdeProxy {
             return this;
         }
 
-        /** @throws ConfigException when a part is missing or misconfigured */
+        /**
+         * @throws ConfigException when a part is missing or misconfigured
+         * @throws IllegalStateException when the Jetty libraries on the classpath are older than 12.1
+         */
         public IdeProxy build() {
+            JettyLibraries.check();
             return new IdeProxy(this);
         }
     }
