@@ -14,14 +14,17 @@ import dev.ideproxy.target.StaticTargetResolver;
 import dev.ideproxy.target.TargetResolver;
 import dev.ideproxy.target.TemplateTargetResolver;
 import dev.ideproxy.token.InMemoryReplayStore;
+import dev.ideproxy.token.InMemoryRevocationStore;
 import dev.ideproxy.token.Pem;
 import dev.ideproxy.token.ReplayStore;
+import dev.ideproxy.token.RevocationStore;
 import dev.ideproxy.token.TokenKeys;
 import dev.ideproxy.token.TokenService;
 import dev.ideproxy.tunnel.HeaderPolicy;
 import dev.ideproxy.tunnel.IdeTunnelFilter;
 import dev.ideproxy.tunnel.TrustedProxies;
 import dev.ideproxy.tunnel.TunnelPaths;
+import dev.ideproxy.web.LogSafe;
 import dev.ideproxy.websocket.WebSocketTunnel;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.FilterRegistration;
@@ -33,6 +36,7 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,14 +64,18 @@ public final class IdeProxy {
     private final SessionCookie sessionCookie;
     private final HeaderPolicy headerPolicy;
     private final Clock clock;
+    /** The WebSocket tunnels of the contexts this proxy is installed on, to close revoked sessions. */
+    private final List<WebSocketTunnel> installed = new CopyOnWriteArrayList<>();
 
     private IdeProxy(Builder b) {
         this.config = b.config;
         this.clock = b.clock;
         ReplayStore replayStore = b.replayStore != null ? b.replayStore
                 : new InMemoryReplayStore(config.tokenReplayCapacity(), clock);
+        RevocationStore revocations = b.revocationStore != null ? b.revocationStore
+                : new InMemoryRevocationStore(clock);
         this.tokens = new TokenService(TokenKeys.from(config), config.tokenTtl(), config.sessionTtl(),
-                config.sessionMaxLifetime(), replayStore, clock);
+                config.sessionMaxLifetime(), replayStore, revocations, clock);
         this.accessPolicy = b.accessPolicy != null ? b.accessPolicy : accessPolicyFrom(config, clock);
         this.targetResolver = b.targetResolver != null ? b.targetResolver : targetResolverFrom(config);
         TrustedProxies trustedProxies = trustedProxiesFrom(config);
@@ -93,6 +101,7 @@ public final class IdeProxy {
 
         WebSocketTunnel webSockets = new WebSocketTunnel(this);
         webSockets.bindTo(context); // closes live WebSockets and stops their client with the context
+        installed.add(webSockets);
         FilterRegistration.Dynamic filter = context.addFilter("ide-proxy-tunnel", new IdeTunnelFilter(this, webSockets));
         filter.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, TunnelPaths.TUNNEL_MAPPING);
         filter.setAsyncSupported(true);
@@ -105,6 +114,29 @@ public final class IdeProxy {
         LOG.info("ide-proxy installed on {}: mint and bootstrap at {}, live tunnel at {}",
                 context.getContextPath().isEmpty() ? "/" : context.getContextPath(),
                 TunnelPaths.API_MAPPING, TunnelPaths.TUNNEL_MAPPING);
+    }
+
+    /**
+     * Ends sessions before their time, for example when a user loses access to a workspace or the
+     * workspace is deleted. From now on every matching session that began up to now is refused (the
+     * tunnel answers 401; the user must open the IDE again through the portal, whose access policy
+     * decides anew), and its live WebSockets on this node are closed at once (the browser with 1008
+     * "session revoked", the upstream with 1001). Other nodes sharing the {@link RevocationStore}
+     * refuse the sessions at once and close their WebSockets within {@code session.revocation-check}.
+     *
+     * @param workspaceId the workspace, or null for every workspace
+     * @param user        the user, or null for every user (not both null)
+     * @return how many live WebSockets this node closed
+     */
+    public int revokeSessions(String workspaceId, String user) {
+        tokens.revoke(workspaceId, user);
+        int closed = 0;
+        for (WebSocketTunnel webSockets : installed) {
+            closed += webSockets.closeRevoked();
+        }
+        LOG.info("sessions revoked: workspace {}, user {}; {} live WebSocket(s) closed",
+                workspaceId == null ? "(any)" : workspaceId, user == null ? "(any)" : LogSafe.clean(user), closed);
+        return closed;
     }
 
     public IdeProxyConfig config() {
@@ -230,6 +262,7 @@ public final class IdeProxy {
         private TargetResolver targetResolver;
         private AccessPolicy accessPolicy;
         private ReplayStore replayStore;
+        private RevocationStore revocationStore;
         private Clock clock = Clock.systemUTC();
 
         private Builder(IdeProxyConfig config) {
@@ -254,6 +287,15 @@ public final class IdeProxy {
          */
         public Builder replayStore(ReplayStore store) {
             this.replayStore = Objects.requireNonNull(store, "store");
+            return this;
+        }
+
+        /**
+         * Remembers revoked sessions ({@link IdeProxy#revokeSessions}) in {@code store} instead of in this
+         * process's memory; give every node the same shared store so that a revocation holds on all of them.
+         */
+        public Builder revocationStore(RevocationStore store) {
+            this.revocationStore = Objects.requireNonNull(store, "store");
             return this;
         }
 

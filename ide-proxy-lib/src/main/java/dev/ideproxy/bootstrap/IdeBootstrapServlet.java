@@ -36,6 +36,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code POST /api/dev/{id}/logout}: clears that workspace's session cookie. It lives here, not
  *   under the tunnel, so that it shadows no path of the workspace; it needs no cookie, since clearing
  *   one only takes a {@code Set-Cookie} with the cookie's path.</li>
+ *   <li>{@code POST /api/dev/{id}/revoke[?user=...]}: the access policy decides, as for a token; then
+ *   every session of the workspace (or of that user on it) that began up to now is ended, live
+ *   WebSockets included ({@link IdeProxy#revokeSessions}). The workspace need not exist any more.</li>
  * </ul>
  */
 public final class IdeBootstrapServlet extends HttpServlet {
@@ -44,6 +47,9 @@ public final class IdeBootstrapServlet extends HttpServlet {
     private static final String MINT = "ide-token";
     private static final String BOOTSTRAP = "ide";
     private static final String LOGOUT = "logout";
+    private static final String REVOKE = "revoke";
+    /** Optional parameter of the revoke endpoint: end only this user's sessions. */
+    public static final String USER_PARAMETER = "user";
     /** Query parameter of the bootstrap holding the token. */
     public static final String TOKEN_PARAMETER = "token";
     /** Optional query parameter of the bootstrap: where inside the tunnel to land. */
@@ -61,13 +67,15 @@ public final class IdeBootstrapServlet extends HttpServlet {
         String pathInfo = request.getPathInfo();
         String[] parts = pathInfo == null ? new String[0] : pathInfo.split("/", -1);
         if (parts.length != 3 || !parts[0].isEmpty()
-                || !(MINT.equals(parts[2]) || BOOTSTRAP.equals(parts[2]) || LOGOUT.equals(parts[2]))) {
+                || !(MINT.equals(parts[2]) || BOOTSTRAP.equals(parts[2]) || LOGOUT.equals(parts[2])
+                || REVOKE.equals(parts[2]))) {
             Responses.json(response, Failure.UNKNOWN_WORKSPACE, "no such endpoint");
             return;
         }
         String workspaceId = parts[1];
         String endpoint = parts[2];
-        boolean mint = MINT.equals(endpoint);
+        // The API endpoints answer JSON; the ones a browser opens answer a page.
+        boolean mint = MINT.equals(endpoint) || REVOKE.equals(endpoint);
         if (!request.getRequestURI().equals(contextPath(request) + "/api/dev/" + workspaceId + "/" + endpoint)) {
             // Reached through encoding or dot-segments (e.g. /__ide/%2e%2e/api/dev/...): refuse, as the tunnel does.
             LOG.info("refused {}: not the plain address of an endpoint", LogSafe.uri(request));
@@ -81,7 +89,8 @@ public final class IdeBootstrapServlet extends HttpServlet {
         String method = request.getMethod();
         if (mint && !"POST".equals(method)) {
             response.setHeader("Allow", "POST");
-            Responses.json(response, Failure.METHOD_NOT_ALLOWED, "use POST to request an IDE token");
+            Responses.json(response, Failure.METHOD_NOT_ALLOWED, MINT.equals(endpoint)
+                    ? "use POST to request an IDE token" : "use POST to revoke sessions");
             return;
         }
         if (BOOTSTRAP.equals(endpoint) && !"GET".equals(method)) {
@@ -106,27 +115,41 @@ public final class IdeBootstrapServlet extends HttpServlet {
         switch (endpoint) {
             case MINT -> mint(request, response, workspaceId);
             case BOOTSTRAP -> bootstrap(request, response, workspaceId);
+            case REVOKE -> revoke(request, response, workspaceId);
             default -> logout(request, response, workspaceId);
         }
     }
 
-    private void mint(HttpServletRequest request, HttpServletResponse response, String workspaceId) throws IOException {
+    /**
+     * Asks the access policy; answers 401 or 403 itself and returns null when it does not allow.
+     *
+     * @param action for the log, e.g. "token mint"
+     */
+    private AccessDecision allowed(HttpServletRequest request, HttpServletResponse response, String workspaceId,
+                                   String action) throws IOException {
         AccessDecision decision = proxy.accessPolicy().check(request, workspaceId);
         switch (decision.outcome()) {
             case UNAUTHENTICATED -> {
-                LOG.info("token mint for workspace {} refused: {}", workspaceId, decision.reason());
+                LOG.info("{} for workspace {} refused: {}", action, workspaceId, decision.reason());
                 response.setHeader("WWW-Authenticate", "Bearer");
                 Responses.json(response, Failure.UNAUTHENTICATED, decision.reason());
-                return;
+                return null;
             }
             case FORBIDDEN -> {
-                LOG.info("token mint for workspace {} refused to {}: {}", workspaceId, decision.user(), decision.reason());
+                LOG.info("{} for workspace {} refused to {}: {}", action, workspaceId, decision.user(), decision.reason());
                 Responses.json(response, Failure.FORBIDDEN, decision.reason());
-                return;
+                return null;
             }
             default -> {
-                // allowed: go on
+                return decision;
             }
+        }
+    }
+
+    private void mint(HttpServletRequest request, HttpServletResponse response, String workspaceId) throws IOException {
+        AccessDecision decision = allowed(request, response, workspaceId, "token mint");
+        if (decision == null) {
+            return;
         }
         if (proxy.targetResolver().resolve(workspaceId).isEmpty()) {
             Responses.json(response, Failure.UNKNOWN_WORKSPACE, "unknown workspace " + workspaceId);
@@ -197,6 +220,32 @@ public final class IdeBootstrapServlet extends HttpServlet {
         LOG.info("bootstrap for workspace {} refused: {}", workspaceId, e.reason().text());
         Responses.page(response, Failure.UNAUTHENTICATED, "This IDE link cannot be used: "
                 + e.reason().text() + ". Open the IDE again from the portal.");
+    }
+
+    /** Ends the sessions of the workspace, or of one user on it; the workspace need not resolve. */
+    private void revoke(HttpServletRequest request, HttpServletResponse response, String workspaceId)
+            throws IOException {
+        AccessDecision decision = allowed(request, response, workspaceId, "session revocation");
+        if (decision == null) {
+            return;
+        }
+        String[] users = request.getParameterValues(USER_PARAMETER);
+        if (users != null && (users.length > 1 || users[0].isBlank() || users[0].length() > 256)) {
+            Responses.json(response, Failure.BAD_REQUEST, "give at most one non-empty user");
+            return;
+        }
+        String user = users == null ? null : users[0];
+        // Read before revoking: every session that began by this instant is surely ended.
+        java.time.Instant revokedAt = proxy.clock().instant();
+        int closed = proxy.revokeSessions(workspaceId, user);
+        LOG.info("{} revoked the sessions of {} on workspace {}", decision.user(),
+                user == null ? "every user" : LogSafe.clean(user), workspaceId);
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("workspace", workspaceId);
+        body.put("user", user);
+        body.put("revokedAt", revokedAt.toString());
+        body.put("closedWebSockets", closed);
+        Responses.writeJson(response, HttpServletResponse.SC_OK, body);
     }
 
     /** Clears the workspace's session cookie; answers a short page whatever the cookie was. */

@@ -25,6 +25,8 @@ public enum ConfigOption {
             "Idle lifetime of a session: its cookie is renewed while in use, once less than half of this is left."),
     SESSION_MAX_LIFETIME("session.max-lifetime", "12h",
             "Absolute lifetime of a session, however active; then the IDE must be opened again from the portal."),
+    SESSION_REVOCATION_CHECK("session.revocation-check", "10s",
+            "How often live WebSockets are checked against the revocation store, for sessions revoked on another node (0 = never)."),
     COOKIE_NAME("cookie.name", "ide_proxy_session", "Name of the session cookie."),
     COOKIE_SECURE("cookie.secure", "auto",
             "auto: Secure when the bootstrap request is HTTPS; always; never."),

@@ -33,6 +33,7 @@ public final class IdeProxyConfig {
     private final int tokenReplayCapacity;
     private final Duration sessionTtl;
     private final Duration sessionMaxLifetime;
+    private final Duration sessionRevocationCheck;
     private final List<String> trustedProxies;
     private final String cookieName;
     private final CookieSecure cookieSecure;
@@ -76,6 +77,8 @@ public final class IdeProxyConfig {
                 value0(ConfigOption.TOKEN_REPLAY_CAPACITY));
         this.sessionTtl = positive(ConfigOption.SESSION_TTL);
         this.sessionMaxLifetime = positive(ConfigOption.SESSION_MAX_LIFETIME);
+        this.sessionRevocationCheck = Values.duration(ConfigOption.SESSION_REVOCATION_CHECK,
+                value(ConfigOption.SESSION_REVOCATION_CHECK));
         this.trustedProxies = list(value(ConfigOption.FORWARDED_TRUSTED_PROXIES));
         this.cookieName = cookieName(value(ConfigOption.COOKIE_NAME));
         this.cookieSecure = oneOf(ConfigOption.COOKIE_SECURE, CookieSecure.class);
@@ -156,6 +159,11 @@ public final class IdeProxyConfig {
     /** Absolute lifetime of a session. */
     public Duration sessionMaxLifetime() {
         return sessionMaxLifetime;
+    }
+
+    /** Interval of the check of live WebSockets against the revocation store; zero for never. */
+    public Duration sessionRevocationCheck() {
+        return sessionRevocationCheck;
     }
 
     /** Addresses and CIDRs of trusted reverse proxies, as configured (checked by {@code TrustedProxies}). */

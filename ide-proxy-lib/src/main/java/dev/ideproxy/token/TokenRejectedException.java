@@ -14,7 +14,9 @@ public final class TokenRejectedException extends Exception {
         SESSION_ENDED("the session has reached its maximum lifetime"),
         WRONG_WORKSPACE("the token was issued for another workspace"),
         WRONG_TYPE("the token is not of the expected kind"),
-        ALREADY_USED("this link has already been used");
+        ALREADY_USED("this link has already been used"),
+        REVOKED("the session was ended by the portal"),
+        REVOCATION_UNKNOWN("the session could not be checked");
 
         private final String text;
 

@@ -20,6 +20,8 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Mints and verifies the tokens ide-proxy issues itself: bootstrap tokens (in the bootstrap URL,
@@ -30,6 +32,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>Thread-safe once built (as its {@link ReplayStore} must be).
  */
 public final class TokenService {
+    private static final Logger LOG = LoggerFactory.getLogger(TokenService.class);
     /** Issuer claim of every token ide-proxy signs. */
     public static final String ISSUER = "ide-proxy";
     /** Longest token accepted for verification, in characters; real ones are under 1,000. */
@@ -45,6 +48,7 @@ public final class TokenService {
     private final Duration sessionTtl;
     private final Duration sessionMaxLifetime;
     private final ReplayStore replayStore;
+    private final RevocationStore revocations;
     private final Clock clock;
     /**
      * Session tokens that verified recently, by token: every request of a live IDE carries the same
@@ -61,16 +65,24 @@ public final class TokenService {
      * @param sessionTtl         idle lifetime of session tokens (each renewal starts it again)
      * @param sessionMaxLifetime absolute lifetime of a session, however often renewed
      * @param replayStore        remembers used bootstrap tokens
+     * @param revocations        remembers sessions ended before their time
      * @param clock              time source; tests pass a fixed clock
      */
     public TokenService(TokenKeys keys, Duration bootstrapTtl, Duration sessionTtl, Duration sessionMaxLifetime,
-                        ReplayStore replayStore, Clock clock) {
+                        ReplayStore replayStore, RevocationStore revocations, Clock clock) {
         this.keys = Objects.requireNonNull(keys, "keys");
         this.bootstrapTtl = positive(bootstrapTtl, "bootstrapTtl");
         this.sessionTtl = positive(sessionTtl, "sessionTtl");
         this.sessionMaxLifetime = positive(sessionMaxLifetime, "sessionMaxLifetime");
         this.replayStore = Objects.requireNonNull(replayStore, "replayStore");
+        this.revocations = Objects.requireNonNull(revocations, "revocations");
         this.clock = Objects.requireNonNull(clock, "clock");
+    }
+
+    /** As above, with sessions revoked in this process only ({@link InMemoryRevocationStore}). */
+    public TokenService(TokenKeys keys, Duration bootstrapTtl, Duration sessionTtl, Duration sessionMaxLifetime,
+                        ReplayStore replayStore, Clock clock) {
+        this(keys, bootstrapTtl, sessionTtl, sessionMaxLifetime, replayStore, new InMemoryRevocationStore(clock), clock);
     }
 
     /** Lifetime of a bootstrap token, or the idle lifetime of a session token. */
@@ -101,7 +113,7 @@ public final class TokenService {
 
     /**
      * Verifies key, signature, issuer, expiry, type and that the token is for {@code workspaceId}; for
-     * a session token also that its session is within its maximum lifetime.
+     * a session token also that its session is within its maximum lifetime and has not been revoked.
      *
      * @throws TokenRejectedException with the reason, never carrying the token itself
      */
@@ -115,7 +127,7 @@ public final class TokenService {
         if (type == TokenType.SESSION) {
             VerifiedToken known = verifiedSessions.get(token);
             if (known != null && stillValid(known, workspaceId)) {
-                return known;
+                return notRevoked(known);
             }
         }
         try {
@@ -149,6 +161,7 @@ public final class TokenService {
                     jwt.getExpiresAtAsInstant(), sessionStart);
             if (type == TokenType.SESSION) {
                 remember(token, verified);
+                return notRevoked(verified);
             }
             return verified;
         } catch (TokenExpiredException e) {
@@ -214,6 +227,47 @@ public final class TokenService {
         }
         return Optional.of(sign(TokenType.SESSION, session.workspaceId(), session.user(), now, expiresAt,
                 session.sessionStart()));
+    }
+
+    /**
+     * Ends sessions before their time: from now on, every session of {@code user} on {@code workspaceId}
+     * that began up to now is refused ({@link Reason#REVOKED}). Sessions begun later are not affected;
+     * one begun within the same second as the revocation is refused too (session starts are kept to the
+     * second), so the user may have to open the IDE once more.
+     *
+     * @param workspaceId the workspace, or null for every workspace
+     * @param user        the user, or null for every user (not both null)
+     * @return the instant of the revocation
+     */
+    public Instant revoke(String workspaceId, String user) {
+        if (workspaceId == null && user == null) {
+            throw new IllegalArgumentException("name a workspace, a user or both");
+        }
+        Instant now = clock.instant();
+        revocations.revoke(workspaceId, user, now, now.plus(sessionMaxLifetime));
+        return now;
+    }
+
+    /** True when the session of {@code user} on {@code workspaceId} begun at {@code sessionStart} was revoked. */
+    public boolean isRevoked(String workspaceId, String user, Instant sessionStart) {
+        Instant revokedAt = revocations.revokedAt(workspaceId, user);
+        return revokedAt != null && !sessionStart.isAfter(revokedAt);
+    }
+
+    private VerifiedToken notRevoked(VerifiedToken session) throws TokenRejectedException {
+        boolean revoked;
+        try {
+            revoked = isRevoked(session.workspaceId(), session.user(), session.sessionStart());
+        } catch (RuntimeException e) {
+            // A shared store that cannot answer: refuse rather than let a revoked session through.
+            LOG.warn("session of {} on workspace {} refused: the revocation store failed: {}", session.user(),
+                    session.workspaceId(), e.toString());
+            throw new TokenRejectedException(Reason.REVOCATION_UNKNOWN);
+        }
+        if (revoked) {
+            throw new TokenRejectedException(Reason.REVOKED);
+        }
+        return session;
     }
 
     /** True when a session token verified earlier is still valid now, for {@code workspaceId}. */

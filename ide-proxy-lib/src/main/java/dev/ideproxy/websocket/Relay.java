@@ -86,6 +86,8 @@ final class Relay {
     }
 
     private final TunnelRequest tunnel;
+    /** When the session that opened this relay began; null when unknown (never revoked then). */
+    private final java.time.Instant sessionStart;
     private final RelaySettings settings;
     private final LiveRelays registry;
     private final UpstreamConnector connector;
@@ -114,14 +116,24 @@ final class Relay {
     // Confined to the container's event sequence for the browser session.
     private long clientMessageBytes;
 
-    Relay(TunnelRequest tunnel, RelaySettings settings, LiveRelays registry, UpstreamConnector connector) {
+    Relay(TunnelRequest tunnel, java.time.Instant sessionStart, RelaySettings settings, LiveRelays registry,
+          UpstreamConnector connector) {
         this.tunnel = tunnel;
+        this.sessionStart = sessionStart;
         this.settings = settings;
         this.registry = registry;
         this.connector = connector;
         long now = System.nanoTime();
         this.clientActive = now;
         this.upstreamActive = now;
+    }
+
+    TunnelRequest tunnel() {
+        return tunnel;
+    }
+
+    java.time.Instant sessionStart() {
+        return sessionStart;
     }
 
     /** For logs: workspace and upstream path, never the query. */
@@ -193,13 +205,28 @@ final class Relay {
     }
 
     private void sessionExpired() {
-        if (!beginClosing(CloseCodes.POLICY, "session expired")) {
-            return;
+        endSession("session expired", "closed at the end of the session's maximum lifetime");
+    }
+
+    /**
+     * Ends the relay because its session was revoked: the browser is closed with 1008 ("session
+     * revoked") and the upstream with 1001. The browser's reconnect is refused (401).
+     *
+     * @return false when the relay was already closing
+     */
+    boolean revoke() {
+        return endSession("session revoked", "closed: its session was revoked");
+    }
+
+    private boolean endSession(String reason, String logMessage) {
+        if (!beginClosing(CloseCodes.POLICY, reason)) {
+            return false;
         }
-        LOG.info("{}: closed at the end of the session's maximum lifetime", describe());
-        closeClient(CloseCodes.POLICY, "session expired");
-        closeUpstream(CloseCodes.GOING_AWAY, "session expired");
+        LOG.info("{}: {}", describe(), logMessage);
+        closeClient(CloseCodes.POLICY, reason);
+        closeUpstream(CloseCodes.GOING_AWAY, reason);
         finish();
+        return true;
     }
 
     /** Called after the browser's upgrade was handed to the container: it must open in time. */

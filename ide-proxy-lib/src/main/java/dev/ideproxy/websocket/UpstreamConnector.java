@@ -118,6 +118,11 @@ final class UpstreamConnector {
     }
 
     /** True once {@link #stop()} ran and the client (if any was started) has stopped. */
+    /** True once {@link #stop()} was called, whether or not the client has finished stopping. */
+    synchronized boolean isStopping() {
+        return stopped;
+    }
+
     boolean isStopped() {
         WebSocketClient c = client;
         synchronized (this) {

@@ -2,6 +2,7 @@ package dev.ideproxy.websocket;
 
 import dev.ideproxy.IdeProxy;
 import dev.ideproxy.config.IdeProxyConfig;
+import dev.ideproxy.token.TokenService;
 import dev.ideproxy.tunnel.TunnelRequest;
 import dev.ideproxy.web.Failure;
 import dev.ideproxy.web.LogSafe;
@@ -58,10 +59,17 @@ public final class WebSocketTunnel {
     private final UpstreamConnector connector;
     private final LiveRelays relays = new LiveRelays();
     private final java.time.Clock clock;
+    private final TokenService tokens;
+    private final java.time.Duration revocationCheck;
+    /** Set once the periodic revocation check is scheduled (with the first relay). */
+    private final java.util.concurrent.atomic.AtomicBoolean revocationCheckScheduled =
+            new java.util.concurrent.atomic.AtomicBoolean();
 
     public WebSocketTunnel(IdeProxy proxy) {
         IdeProxyConfig config = proxy.config();
         this.clock = proxy.clock();
+        this.tokens = proxy.tokens();
+        this.revocationCheck = config.sessionRevocationCheck();
         this.settings = RelaySettings.from(config);
         this.originCheck = new OriginCheck(config.wsAllowedOrigins(), config.wsAllowMissingOrigin());
         // The same header policy as the HTTP path (proxy cookie, credentials, trusted proxies).
@@ -120,11 +128,14 @@ public final class WebSocketTunnel {
             return;
         }
         List<String> offered = offeredSubprotocols(request);
-        Relay relay = new Relay(tunnel, settings, relays, connector);
+        java.time.Instant sessionStart = tunnel.sessionEnds() == null ? null
+                : tunnel.sessionEnds().minus(tokens.sessionMaxLifetime());
+        Relay relay = new Relay(tunnel, sessionStart, settings, relays, connector);
         if (!relays.add(relay)) {
             Responses.page(response, Failure.SERVICE_UNAVAILABLE, "The server is shutting down.");
             return;
         }
+        scheduleRevocationCheck();
         if (tunnel.sessionEnds() != null) {
             relay.expireAfter(java.time.Duration.between(clock.instant(), tunnel.sessionEnds()));
         }
@@ -220,6 +231,71 @@ public final class WebSocketTunnel {
             }
         }
         return offered;
+    }
+
+    /**
+     * Closes the live sessions whose login was revoked ({@link TokenService#isRevoked}): the browser
+     * with 1008 "session revoked", the upstream with 1001.
+     *
+     * @return how many were closed
+     */
+    public int closeRevoked() {
+        int closed = 0;
+        for (Relay relay : relays.snapshot()) {
+            java.time.Instant start = relay.sessionStart();
+            if (start == null) {
+                continue;
+            }
+            boolean revoked;
+            try {
+                revoked = tokens.isRevoked(relay.tunnel().workspaceId(), relay.tunnel().user(), start);
+            } catch (RuntimeException e) {
+                LOG.warn("revocation check of live WebSockets failed, tried again at the next check: {}", e.toString());
+                return closed;
+            }
+            if (revoked && relay.revoke()) {
+                closed++;
+            }
+        }
+        return closed;
+    }
+
+    /**
+     * Checks live sessions against the revocation store every {@code session.revocation-check}, so that a
+     * revocation made on another node sharing the store closes this node's WebSockets too. Started with
+     * the first relay (the scheduler belongs to the upstream client, which starts then); runs until stop.
+     */
+    private void scheduleRevocationCheck() {
+        if (revocationCheck.isZero() || !revocationCheckScheduled.compareAndSet(false, true)) {
+            return;
+        }
+        scheduleNextRevocationCheck();
+    }
+
+    private void revocationCheck() {
+        try {
+            // The check may ask a shared store: off the scheduler's thread.
+            connector.executor().execute(() -> {
+                try {
+                    closeRevoked();
+                } finally {
+                    scheduleNextRevocationCheck();
+                }
+            });
+        } catch (RuntimeException e) {
+            // Rejected: ide-proxy is stopping.
+        }
+    }
+
+    private void scheduleNextRevocationCheck() {
+        if (connector.isStopping()) {
+            return;
+        }
+        try {
+            connector.scheduler().schedule(this::revocationCheck, revocationCheck.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (RuntimeException e) {
+            // ide-proxy began stopping meanwhile.
+        }
     }
 
     /**

@@ -275,4 +275,49 @@ class TokenServiceTest {
         assertFalse(m.toString().contains(m.token()));
         assertFalse(TokenKeys.of(TokenKeys.hs256("k1", NEW), List.of()).toString().contains(new String(NEW, UTF_8)));
     }
+
+    @Test
+    void aRevokedSessionIsRefusedEvenWhenRecentlyVerified() throws Exception {
+        TokenService s = hs(NEW, "k1");
+        String alice = s.mint(TokenType.SESSION, "a", "alice").token();
+        String bob = s.mint(TokenType.SESSION, "a", "bob").token();
+        s.verify(TokenType.SESSION, "a", alice); // now in the verified-token cache
+        clock.advance(Duration.ofMillis(300));
+        s.revoke("a", "alice");
+        assertEquals(Reason.REVOKED, reason(s, TokenType.SESSION, "a", alice));
+        assertEquals("bob", s.verify(TokenType.SESSION, "a", bob).user());
+    }
+
+    @Test
+    void aSessionBegunInTheSecondOfTheRevocationIsRefusedOneBegunLaterIsNot() throws Exception {
+        TokenService s = hs(NEW, "k1");
+        clock.set(t0.plusMillis(200));
+        s.revoke("a", null);
+        clock.set(t0.plusMillis(700));
+        String sameSecond = s.mint(TokenType.SESSION, "a", "alice").token();
+        assertEquals(Reason.REVOKED, reason(s, TokenType.SESSION, "a", sameSecond),
+                "session starts are kept to the second: refused rather than risk a session from before");
+        clock.set(t0.plusSeconds(1));
+        String later = s.mint(TokenType.SESSION, "a", "alice").token();
+        assertEquals("alice", s.verify(TokenType.SESSION, "a", later).user());
+    }
+
+    @Test
+    void aRevocationStoreThatFailsRefusesTheSession() throws Exception {
+        RevocationStore broken = new RevocationStore() {
+            @Override
+            public void revoke(String workspaceId, String user, Instant at, Instant forgetAfter) {
+            }
+
+            @Override
+            public Instant revokedAt(String workspaceId, String user) {
+                throw new IllegalStateException("backend unreachable");
+            }
+        };
+        TokenService s = new TokenService(TokenKeys.of(TokenKeys.hs256("k1", NEW), List.of()), Duration.ofSeconds(60),
+                Duration.ofHours(1), Duration.ofHours(3), new InMemoryReplayStore(10, clock), broken, clock);
+        String token = s.mint(TokenType.SESSION, "a", "alice").token();
+        assertEquals(Reason.REVOCATION_UNKNOWN, reason(s, TokenType.SESSION, "a", token));
+        assertEquals(Reason.REVOCATION_UNKNOWN, reason(s, TokenType.SESSION, "a", token), "on a cache hit too");
+    }
 }
