@@ -24,6 +24,7 @@ import dev.ideproxy.tunnel.HeaderPolicy;
 import dev.ideproxy.tunnel.IdeTunnelFilter;
 import dev.ideproxy.tunnel.TrustedProxies;
 import dev.ideproxy.tunnel.TunnelPaths;
+import dev.ideproxy.tunnel.WorkspaceOrigins;
 import dev.ideproxy.web.LogSafe;
 import dev.ideproxy.websocket.WebSocketTunnel;
 import jakarta.servlet.DispatcherType;
@@ -63,6 +64,7 @@ public final class IdeProxy {
     private final TargetResolver targetResolver;
     private final SessionCookie sessionCookie;
     private final HeaderPolicy headerPolicy;
+    private final WorkspaceOrigins workspaceOrigins;
     private final Clock clock;
     /** The WebSocket tunnels of the contexts this proxy is installed on, to close revoked sessions. */
     private final List<WebSocketTunnel> installed = new CopyOnWriteArrayList<>();
@@ -81,6 +83,7 @@ public final class IdeProxy {
         TrustedProxies trustedProxies = trustedProxiesFrom(config);
         this.sessionCookie = new SessionCookie(config, trustedProxies);
         this.headerPolicy = new HeaderPolicy(config.cookieName(), config.stripPrefix(), trustedProxies);
+        this.workspaceOrigins = WorkspaceOrigins.from(config);
     }
 
     /** Starts building ide-proxy from a configuration. */
@@ -160,6 +163,11 @@ public final class IdeProxy {
     }
 
     /** The header policy of both tunnel paths, with the configured trusted proxies. */
+    /** Path mode (one origin for all workspaces) or host mode (an origin per workspace). */
+    public WorkspaceOrigins workspaceOrigins() {
+        return workspaceOrigins;
+    }
+
     public HeaderPolicy headerPolicy() {
         return headerPolicy;
     }

@@ -151,12 +151,18 @@ public final class IdeBootstrapServlet extends HttpServlet {
         if (decision == null) {
             return;
         }
+        if (!proxy.workspaceOrigins().canServe(workspaceId)) {
+            Responses.json(response, Failure.UNKNOWN_WORKSPACE, "workspace " + workspaceId + " cannot have an origin of"
+                    + " its own: with workspace.origin set, ids must be lower-case letters, digits and hyphens");
+            return;
+        }
         if (proxy.targetResolver().resolve(workspaceId).isEmpty()) {
             Responses.json(response, Failure.UNKNOWN_WORKSPACE, "unknown workspace " + workspaceId);
             return;
         }
         Minted minted = proxy.tokens().mint(TokenType.BOOTSTRAP, workspaceId, decision.user());
-        String url = TunnelPaths.bootstrapPath(contextPath(request), workspaceId)
+        // Host mode: an absolute URL on the workspace's own origin, where its cookie must be set.
+        String url = proxy.workspaceOrigins().prefix(workspaceId) + TunnelPaths.bootstrapPath(contextPath(request), workspaceId)
                 + "?token=" + URLEncoder.encode(minted.token(), StandardCharsets.US_ASCII);
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("workspace", workspaceId);
@@ -170,6 +176,13 @@ public final class IdeBootstrapServlet extends HttpServlet {
     private void bootstrap(HttpServletRequest request, HttpServletResponse response, String workspaceId)
             throws IOException {
         response.setHeader("Referrer-Policy", "no-referrer");
+        if (!proxy.workspaceOrigins().accepts(request, workspaceId)) {
+            // Host mode: the cookie belongs on the workspace's own host. Checked before the token is used.
+            LOG.info("bootstrap for workspace {} refused: not the workspace's own host", workspaceId);
+            Responses.page(response, Failure.UNKNOWN_WORKSPACE, "This is not the address of workspace " + workspaceId
+                    + ". Open the IDE again from the portal.");
+            return;
+        }
         String base = TunnelPaths.tunnelBase(contextPath(request), workspaceId);
         String[] paths = request.getParameterValues(PATH_PARAMETER);
         String landing = paths == null ? base : paths.length == 1 ? PathGuard.landingPath(paths[0], base) : null;

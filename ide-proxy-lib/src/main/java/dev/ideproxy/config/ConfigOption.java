@@ -51,6 +51,8 @@ public enum ConfigOption {
             "Upstream URI template for ids not in targets, e.g. http://dev-{id}.internal:8080."),
     WORKSPACE_ID_PATTERN("workspace.id-pattern", "[A-Za-z0-9][A-Za-z0-9_-]{0,62}",
             "Regular expression every workspace id must match."),
+    WORKSPACE_ORIGIN("workspace.origin", null,
+            "Host mode: each workspace on its own origin, e.g. https://{id}.ide.example.net; unset = path mode (every workspace on the proxy's origin)."),
     TUNNEL_STRIP_PREFIX("tunnel.strip-prefix", "true",
             "Strip /__ide/{id} from the path sent upstream (false keeps the full path)."),
     UPSTREAM_CONNECT_TIMEOUT("upstream.connect-timeout", "5s", "Time allowed to connect to an upstream."),

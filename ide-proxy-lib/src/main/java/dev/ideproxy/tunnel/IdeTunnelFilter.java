@@ -60,6 +60,12 @@ public final class IdeTunnelFilter extends HttpFilter {
             Responses.page(response, Failure.UNKNOWN_WORKSPACE, "There is no such workspace.");
             return;
         }
+        if (!proxy.workspaceOrigins().accepts(request, workspaceId)) {
+            // Host mode: each workspace answers on its own host only, so that it has an origin of its own.
+            LOG.info("refused {} for workspace {}: not the workspace's own host", LogSafe.uri(request), workspaceId);
+            Responses.page(response, Failure.UNKNOWN_WORKSPACE, "This is not the address of workspace " + workspaceId + ".");
+            return;
+        }
         String base = TunnelPaths.tunnelBase(contextPath, workspaceId);
         if (slash < 0) {
             // "/__ide/{id}": the cookie is scoped to "/__ide/{id}/", so send the browser there first.

@@ -40,7 +40,9 @@ final class Demo {
         out.println();
         out.println("ide-proxy demo: workspace '" + WORKSPACE + "' -> " + proxy.config().targets().get(WORKSPACE));
         out.println("  Open the IDE (link valid until " + bootstrap.expiresAt() + "):");
-        out.println("    " + base + TunnelPaths.bootstrapPath(contextPath, WORKSPACE) + "?token=" + bootstrap.token());
+        // Host mode (workspace.origin, e.g. http://{id}.localhost:8000): the link must be on the workspace's host.
+        String linkBase = proxy.workspaceOrigins().perWorkspace() ? proxy.workspaceOrigins().prefix(WORKSPACE) : base;
+        out.println("    " + linkBase + TunnelPaths.bootstrapPath(contextPath, WORKSPACE) + "?token=" + bootstrap.token());
         out.println("  Mint another link, as a portal would:");
         out.println("    curl -s -X POST -H 'Authorization: Bearer " + bearer + "' " + base
                 + contextPath + "/api/dev/" + WORKSPACE + "/ide-token");
