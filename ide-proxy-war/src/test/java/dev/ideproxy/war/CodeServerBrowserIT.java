@@ -108,6 +108,56 @@ class CodeServerBrowserIT {
         }
     }
 
+    /**
+     * Host mode ({@code workspace.origin}): each workspace on its own origin, {@code one.localhost} and
+     * {@code two.localhost} (Chromium resolves every {@code *.localhost} name to the loopback address).
+     * The link the mint answers is absolute, the IDE works there, and each workspace's page runs on its
+     * own host.
+     */
+    @ParameterizedTest
+    @EnumSource(value = Distribution.class, names = {"STANDALONE"})
+    void codeServerWorksOnAnOriginPerWorkspace(Distribution distribution) throws Exception {
+        requireTools();
+        Path one = Files.createDirectories(work.resolve("project-one"));
+        Files.writeString(one.resolve("alpha-marker.txt"), "workspace one\n");
+        Path two = Files.createDirectories(work.resolve("project-two"));
+        Files.writeString(two.resolve("beta-marker.txt"), "workspace two\n");
+
+        try (CodeServer first = new CodeServer(Files.createDirectories(work.resolve("cs1")), one);
+             CodeServer second = new CodeServer(Files.createDirectories(work.resolve("cs2")), two);
+             Distribution.Running proxy = distribution.start(StandaloneWarIT.WAR, "/ide", Map.of(
+                     "ide-proxy.token.secret", SECRET,
+                     "ide-proxy.auth.jwt.hs256-secret", PORTAL_SECRET,
+                     "ide-proxy.workspace.origin", "http://{id}.localhost:{port}",
+                     "ide-proxy.targets", "one=" + first.uri() + ",two=" + second.uri()), work)) {
+            WebDriver browser = browser();
+            int port = proxy.base.getPort();
+            try {
+                String link = bootstrapUrl(proxy, "one");
+                assertTrue(link.startsWith("http://one.localhost:" + port + "/ide/api/dev/one/ide?token="), link);
+                browser.get(link);
+                await(browser, b -> b.getCurrentUrl().startsWith("http://one.localhost:" + port + "/ide/__ide/one/"),
+                        "redirect into the tunnel on the workspace's own host");
+                awaitExplorerShows(browser, "alpha-marker.txt");
+                screenshot(browser, distribution, "host-mode-workspace-one");
+
+                browser.get(bootstrapUrl(proxy, "two"));
+                await(browser, b -> b.getCurrentUrl().startsWith("http://two.localhost:" + port + "/ide/__ide/two/"),
+                        "redirect into the second tunnel on its own host");
+                awaitExplorerShows(browser, "beta-marker.txt");
+                assertFalse(explorerText(browser).contains("alpha-marker.txt"), "workspace two shows workspace one's files");
+                assertEquals("two.localhost", ((org.openqa.selenium.JavascriptExecutor) browser)
+                        .executeScript("return location.hostname"), "workspace two's page runs on its own origin");
+                screenshot(browser, distribution, "host-mode-workspace-two");
+            } catch (AssertionError | RuntimeException e) {
+                screenshot(browser, distribution, "host-mode-failure");
+                throw new AssertionError(e.getMessage() + "\n--- proxy:\n" + tail(String.join("\n", proxy.output)), e);
+            } finally {
+                browser.quit();
+            }
+        }
+    }
+
     private static void requireTools() {
         boolean required = "1".equals(System.getProperty("e2e.required")) || "true".equals(System.getProperty("e2e.required"));
         String missing = CodeServer.binary() == null || !Files.isExecutable(CodeServer.binary())
@@ -119,6 +169,24 @@ class CodeServerBrowserIT {
             }
             Assumptions.abort("browser tests skipped: " + missing + " not installed");
         }
+    }
+
+    /** Mints as the portal's backend would; returns the bootstrap URL as answered (absolute in host mode). */
+    private String bootstrapUrl(Distribution.Running proxy, String workspace) throws Exception {
+        Matcher m = Pattern.compile("\"bootstrapUrl\":\"([^\"]+)\"").matcher(mint(proxy, workspace));
+        assertTrue(m.find());
+        return m.group(1);
+    }
+
+    private String mint(Distribution.Running proxy, String workspace) throws Exception {
+        String bearer = JWT.create().withSubject("alice").withArrayClaim("workspaces", new String[] {workspace})
+                .withExpiresAt(Instant.now().plusSeconds(60)).sign(Algorithm.HMAC256(PORTAL_SECRET));
+        HttpResponse<String> minted = HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(proxy.uri("/api/dev/" + workspace + "/ide-token"))
+                        .header("Authorization", "Bearer " + bearer).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, minted.statusCode(), minted.body());
+        return minted.body();
     }
 
     private String bootstrapPath(Distribution.Running proxy, String workspace) throws Exception {

@@ -44,10 +44,14 @@ enum Distribution {
 
     /**
      * Deploys {@code war} at {@code contextPath} with the given context parameters, starts the
-     * container on a free loopback port and waits until the application answers.
+     * container on a free loopback port and waits until the application answers. {@code {port}} in a
+     * parameter's value is replaced by that port.
      */
-    Running start(Path war, String contextPath, Map<String, String> params, Path workDir) throws Exception {
+    Running start(Path war, String contextPath, Map<String, String> configuration, Path workDir) throws Exception {
         int port = freePort();
+        // "{port}" in a value stands for the port the container gets (e.g. host mode's workspace.origin).
+        Map<String, String> params = new java.util.LinkedHashMap<>();
+        configuration.forEach((k, v) -> params.put(k, v.replace("{port}", Integer.toString(port))));
         Path base = Files.createDirectories(workDir.resolve(name().toLowerCase() + "-" + port));
         String name = contextPath.substring(1);
         ProcessBuilder pb;
