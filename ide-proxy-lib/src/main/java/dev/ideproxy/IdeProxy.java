@@ -126,13 +126,16 @@ public final class IdeProxy {
      * decides anew), and its live WebSockets on this node are closed at once (the browser with 1008
      * "session revoked", the upstream with 1001). Other nodes sharing the {@link RevocationStore}
      * refuse the sessions at once and close their WebSockets within {@code session.revocation-check}.
+     * HTTP exchanges already under way (a download, an event stream) run to their end.
      *
      * @param workspaceId the workspace, or null for every workspace
      * @param user        the user, or null for every user (not both null)
      * @return how many live WebSockets this node closed
+     * @throws RuntimeException what the {@link RevocationStore} throws when it cannot record the revocation
      */
     public int revokeSessions(String workspaceId, String user) {
         tokens.revoke(workspaceId, user);
+        installed.removeIf(WebSocketTunnel::isStopped);
         int closed = 0;
         for (WebSocketTunnel webSockets : installed) {
             closed += webSockets.closeRevoked();

@@ -215,7 +215,7 @@ public final class IdeBootstrapServlet extends HttpServlet {
             Responses.page(response, Failure.UNKNOWN_WORKSPACE, "Workspace " + workspaceId + " no longer exists.");
             return;
         }
-        Minted session = proxy.tokens().mint(TokenType.SESSION, workspaceId, token.user());
+        Minted session = proxy.tokens().startSession(token);
         response.addHeader("Set-Cookie", proxy.sessionCookie().setCookieHeader(request, base, session, proxy.clock().instant()));
         response.setHeader("Cache-Control", "no-store");
         response.setStatus(HttpServletResponse.SC_SEE_OTHER);
@@ -250,7 +250,15 @@ public final class IdeBootstrapServlet extends HttpServlet {
         String user = users == null ? null : users[0];
         // Read before revoking: every session that began by this instant is surely ended.
         java.time.Instant revokedAt = proxy.clock().instant();
-        int closed = proxy.revokeSessions(workspaceId, user);
+        int closed;
+        try {
+            closed = proxy.revokeSessions(workspaceId, user);
+        } catch (RuntimeException e) {
+            LOG.error("session revocation for workspace {} failed: {}", workspaceId, e.toString());
+            response.setHeader("Retry-After", "10");
+            Responses.json(response, Failure.SERVICE_UNAVAILABLE, "the revocation could not be recorded; try again");
+            return;
+        }
         LOG.info("{} revoked the sessions of {} on workspace {}", decision.user(),
                 user == null ? "every user" : LogSafe.clean(user), workspaceId);
         Map<String, Object> body = new LinkedHashMap<>();

@@ -26,7 +26,7 @@ public enum ConfigOption {
     SESSION_MAX_LIFETIME("session.max-lifetime", "12h",
             "Absolute lifetime of a session, however active; then the IDE must be opened again from the portal."),
     SESSION_REVOCATION_CHECK("session.revocation-check", "10s",
-            "How often live WebSockets are checked against the revocation store, for sessions revoked on another node (0 = never)."),
+            "How often live WebSockets are checked against the revocation store, for sessions revoked on another node (0 = never; else at least 100ms)."),
     COOKIE_NAME("cookie.name", "ide_proxy_session", "Name of the session cookie."),
     COOKIE_SECURE("cookie.secure", "auto",
             "auto: Secure when the bootstrap request is HTTPS; always; never."),

@@ -79,6 +79,9 @@ public final class IdeProxyConfig {
         this.sessionMaxLifetime = positive(ConfigOption.SESSION_MAX_LIFETIME);
         this.sessionRevocationCheck = Values.duration(ConfigOption.SESSION_REVOCATION_CHECK,
                 value(ConfigOption.SESSION_REVOCATION_CHECK));
+        if (!sessionRevocationCheck.isZero() && sessionRevocationCheck.toMillis() < 100) {
+            throw new ConfigException(ConfigOption.SESSION_REVOCATION_CHECK.key() + " must be 0 (never) or at least 100ms");
+        }
         this.trustedProxies = list(value(ConfigOption.FORWARDED_TRUSTED_PROXIES));
         this.cookieName = cookieName(value(ConfigOption.COOKIE_NAME));
         this.cookieSecure = oneOf(ConfigOption.COOKIE_SECURE, CookieSecure.class);

@@ -145,9 +145,12 @@ public final class TokenService {
                     .ignoreIssuedAt();
             if (type == TokenType.SESSION) {
                 verification.withClaimPresence(SESSION_START_CLAIM);
+            } else {
+                // When the portal decided: the start of the session this token opens.
+                verification.withClaimPresence("iat");
             }
             DecodedJWT jwt = verification.build(clock).verify(unverified);
-            Instant sessionStart = null;
+            Instant sessionStart = jwt.getIssuedAtAsInstant();
             if (type == TokenType.SESSION) {
                 sessionStart = jwt.getClaim(SESSION_START_CLAIM).asInstant();
                 if (sessionStart == null) {
@@ -190,7 +193,8 @@ public final class TokenService {
      */
     public VerifiedToken redeem(String workspaceId, String token)
             throws TokenRejectedException, ReplayStoreUnavailableException {
-        VerifiedToken verified = verify(TokenType.BOOTSTRAP, workspaceId, token);
+        // A link minted before a revocation that covers it must not open a session after it.
+        VerifiedToken verified = notRevoked(verify(TokenType.BOOTSTRAP, workspaceId, token));
         boolean first;
         try {
             first = replayStore.markUsed(verified.tokenId(), verified.expiresAt());
@@ -204,6 +208,20 @@ public final class TokenService {
             throw new TokenRejectedException(Reason.ALREADY_USED);
         }
         return verified;
+    }
+
+    /**
+     * The session token a redeemed bootstrap token opens. The session starts when the bootstrap token
+     * was issued (the portal's decision), so its maximum lifetime counts from then and a revocation
+     * made after the mint but before the bootstrap ends it.
+     */
+    public Minted startSession(VerifiedToken bootstrap) {
+        if (bootstrap.type() != TokenType.BOOTSTRAP) {
+            throw new IllegalArgumentException("a session starts from a bootstrap token");
+        }
+        Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
+        Instant start = bootstrap.sessionStart().truncatedTo(ChronoUnit.SECONDS);
+        return sign(TokenType.SESSION, bootstrap.workspaceId(), bootstrap.user(), now, sessionExpiry(start, now), start);
     }
 
     /**

@@ -93,14 +93,25 @@ public final class WorkspaceOrigins {
 
     /**
      * True when {@code request} reached the workspace's own address: always in path mode; in host mode
-     * when the id can be a host label and the request's host is the workspace's.
+     * when the id can be a host label and the request's {@code Host} header, as the browser sent it
+     * (not {@code getServerName()}, which a container's forwarded-header support may take from
+     * {@code X-Forwarded-Host}), names the workspace's host. The port is not compared: cookies do not
+     * tell ports apart either.
      */
     public boolean accepts(HttpServletRequest request, String workspaceId) {
         if (!perWorkspace()) {
             return true;
         }
-        String serverName = request.getServerName();
-        return canServe(workspaceId) && serverName != null
-                && serverName.equalsIgnoreCase(workspaceId + hostSuffix);
+        String host = hostName(request.getHeader("Host"));
+        return canServe(workspaceId) && host != null && host.equalsIgnoreCase(workspaceId + hostSuffix);
+    }
+
+    /** The host name of a Host header without its port; null when absent or an IPv6 literal (never a workspace). */
+    static String hostName(String hostHeader) {
+        if (hostHeader == null || hostHeader.isEmpty() || hostHeader.charAt(0) == '[') {
+            return null;
+        }
+        int colon = hostHeader.indexOf(':');
+        return colon < 0 ? hostHeader : hostHeader.substring(0, colon);
     }
 }

@@ -135,6 +135,12 @@ public final class WebSocketTunnel {
             Responses.page(response, Failure.SERVICE_UNAVAILABLE, "The server is shutting down.");
             return;
         }
+        if (revoked(relay)) {
+            // Revoked between the filter's check and now: closeRevoked() may have run before the relay was listed.
+            relays.remove(relay);
+            refuseRevoked(response, tunnel);
+            return;
+        }
         scheduleRevocationCheck();
         if (tunnel.sessionEnds() != null) {
             relay.expireAfter(java.time.Duration.between(clock.instant(), tunnel.sessionEnds()));
@@ -144,9 +150,13 @@ public final class WebSocketTunnel {
             return;
         }
         if (relay.isClosing()) {
-            // Shut down while the upstream handshake was under way.
+            // Revoked, or shut down, while the upstream handshake was under way.
             upstream.disconnect();
-            Responses.page(response, Failure.SERVICE_UNAVAILABLE, "The server is shutting down.");
+            if (revoked(relay)) {
+                refuseRevoked(response, tunnel);
+            } else {
+                Responses.page(response, Failure.SERVICE_UNAVAILABLE, "The server is shutting down.");
+            }
             return;
         }
         String accepted = upstream.getUpgradeResponse().getAcceptedSubProtocol();
@@ -260,6 +270,29 @@ public final class WebSocketTunnel {
         return closed;
     }
 
+    /** True when the relay's session was revoked, or the revocation store cannot tell (fail closed). */
+    private boolean revoked(Relay relay) {
+        if (relay.sessionStart() == null) {
+            return false;
+        }
+        try {
+            return tokens.isRevoked(relay.tunnel().workspaceId(), relay.tunnel().user(), relay.sessionStart());
+        } catch (RuntimeException e) {
+            LOG.warn("{}: refused, the revocation store failed: {}", relay.describe(), e.toString());
+            return true;
+        }
+    }
+
+    private static void refuseRevoked(HttpServletResponse response, TunnelRequest tunnel) throws IOException {
+        Responses.page(response, Failure.UNAUTHENTICATED, "Your session for workspace " + tunnel.workspaceId()
+                + " was ended. Open the IDE again from the portal.");
+    }
+
+    /** True once this tunnel was stopped (its context destroyed). */
+    public boolean isStopped() {
+        return connector.isStopping();
+    }
+
     /**
      * Checks live sessions against the revocation store every {@code session.revocation-check}, so that a
      * revocation made on another node sharing the store closes this node's WebSockets too. Started with
@@ -269,7 +302,9 @@ public final class WebSocketTunnel {
         if (revocationCheck.isZero() || !revocationCheckScheduled.compareAndSet(false, true)) {
             return;
         }
-        scheduleNextRevocationCheck();
+        if (!scheduleNextRevocationCheck()) {
+            revocationCheckScheduled.set(false); // try again with the next relay
+        }
     }
 
     private void revocationCheck() {
@@ -287,14 +322,17 @@ public final class WebSocketTunnel {
         }
     }
 
-    private void scheduleNextRevocationCheck() {
+    /** @return false when the check could not be scheduled */
+    private boolean scheduleNextRevocationCheck() {
         if (connector.isStopping()) {
-            return;
+            return false;
         }
         try {
             connector.scheduler().schedule(this::revocationCheck, revocationCheck.toMillis(), TimeUnit.MILLISECONDS);
+            return true;
         } catch (RuntimeException e) {
-            // ide-proxy began stopping meanwhile.
+            LOG.debug("revocation check not scheduled: {}", e.toString());
+            return false;
         }
     }
 

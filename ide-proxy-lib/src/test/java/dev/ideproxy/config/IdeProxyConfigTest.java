@@ -96,6 +96,7 @@ class IdeProxyConfigTest {
         assertMessage(valid().set(ConfigOption.TARGETS, "nonsense"), "is not of the form id=uri");
         assertMessage(valid().set(ConfigOption.WORKSPACE_ID_PATTERN, "(["), "not a valid regular expression");
         assertMessage(valid().set(ConfigOption.WS_MAX_MESSAGE_SIZE, "big"), "is not a size");
+        assertMessage(valid().set(ConfigOption.SESSION_REVOCATION_CHECK, "5ms"), "must be 0 (never) or at least 100ms");
     }
 
     @Test

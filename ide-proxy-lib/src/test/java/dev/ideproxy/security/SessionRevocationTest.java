@@ -141,6 +141,24 @@ class SessionRevocationTest {
 
     @ParameterizedTest
     @EnumSource(Container.class)
+    void aLinkMintedBeforeTheRevocationCannotOpenASessionAfterIt(Container kind) throws Exception {
+        Browser browser = new Browser(servers.get(kind));
+        String link = browser.bootstrapUrl("a", "henry");
+        clock.advance(Duration.ofSeconds(5)); // the user opens the link later
+        assertEquals(200, revoke(kind, "a", "henry", Portal.bearer("portal", "a")).statusCode());
+
+        HttpResponse<String> refused = browser.getPath(link, null);
+        assertEquals(401, refused.statusCode(), refused.body());
+        assertTrue(refused.body().contains("the session was ended by the portal"), refused.body());
+        assertTrue(refused.headers().firstValue("Set-Cookie").isEmpty(), "a cookie for a revoked session");
+
+        clock.advance(Duration.ofSeconds(2));
+        String again = browser.session("a", "henry");
+        assertEquals(200, browser.getPath("/__ide/a/x", again).statusCode(), "a new mint opens a new session");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Container.class)
     void revokingOneUserLeavesTheOtherUsersOfTheWorkspace(Container kind) throws Exception {
         Browser browser = new Browser(servers.get(kind));
         String aliceOnA = browser.session("a", "alice");

@@ -64,4 +64,32 @@ class InMemoryRevocationStoreTest {
         assertNull(store.revokedAt("*", "alice"));
         assertEquals(t0, store.revokedAt("*", "*"));
     }
+
+    @Test
+    void whenFullTheBusiestWorkspacesUserRevocationsMergeIntoOneForEveryUser() {
+        InMemoryRevocationStore small = new InMemoryRevocationStore(clock, 3);
+        small.revoke("a", "u1", t0, t0.plusSeconds(60));
+        small.revoke("a", "u2", t0.plusSeconds(2), t0.plusSeconds(70));
+        small.revoke("b", "v1", t0.plusSeconds(1), t0.plusSeconds(60));
+        small.revoke("c", "w1", t0.plusSeconds(3), t0.plusSeconds(60)); // full: a's two merge into one
+        assertEquals(3, small.size());
+        assertEquals(t0.plusSeconds(2), small.revokedAt("a", "u1"), "widened to the latest, never narrowed");
+        assertEquals(t0.plusSeconds(2), small.revokedAt("a", "someone-else"), "every user of a now");
+        assertEquals(t0.plusSeconds(1), small.revokedAt("b", "v1"));
+        assertEquals(t0.plusSeconds(3), small.revokedAt("c", "w1"));
+        clock.set(t0.plusSeconds(65));
+        assertEquals(t0.plusSeconds(2), small.revokedAt("a", "u1"), "kept until the latest forgetAfter");
+    }
+
+    @Test
+    void whenFullAndNothingCanMergeARevocationFailsLoudly() {
+        InMemoryRevocationStore small = new InMemoryRevocationStore(clock, 2);
+        small.revoke("a", null, t0, t0.plusSeconds(60));
+        small.revoke(null, "bob", t0, t0.plusSeconds(60));
+        assertThrows(IllegalStateException.class, () -> small.revoke("c", "carol", t0, t0.plusSeconds(60)));
+        assertEquals(t0, small.revokedAt("a", "x"), "nothing already recorded was lost");
+        assertEquals(t0, small.revokedAt("z", "bob"));
+        small.revoke("a", null, t0.plusSeconds(5), t0.plusSeconds(60));
+        assertEquals(t0.plusSeconds(5), small.revokedAt("a", "x"), "an existing entry can still be updated when full");
+    }
 }

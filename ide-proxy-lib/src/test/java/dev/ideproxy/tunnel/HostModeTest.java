@@ -111,6 +111,10 @@ class HostModeTest {
             RawHttp.Response refused = get(kind, wrongHost, "/__ide/a/hello", cookie);
             assertEquals(404, refused.status(), wrongHost + ": " + refused);
         }
+        RawHttp.Response forwarded = RawHttp.send("127.0.0.1", port(kind), "GET /__ide/a/hello HTTP/1.1\r\nHost: b.ide.test:"
+                + port(kind) + "\r\nX-Forwarded-Host: a.ide.test\r\nForwarded: host=a.ide.test\r\nCookie: " + cookie
+                + "\r\nConnection: close\r\n\r\n");
+        assertEquals(404, forwarded.status(), "a forwarded host does not stand in for the Host header: " + forwarded);
         assertEquals(seen, upstream.seen().size(), "a request on another host reached the upstream");
     }
 

@@ -28,6 +28,15 @@ class WorkspaceOriginsTest {
         assertEquals("http://a-b.ide.test:8443", WorkspaceOrigins.parse("http://{id}.ide.test:8443").prefix("a-b"));
     }
 
+    @Test
+    void theHostHeadersNameIsComparedWithoutItsPort() {
+        assertEquals("a.ide.test", WorkspaceOrigins.hostName("a.ide.test:8443"));
+        assertEquals("a.ide.test", WorkspaceOrigins.hostName("a.ide.test"));
+        assertEquals(null, WorkspaceOrigins.hostName("[::1]:8080"));
+        assertEquals(null, WorkspaceOrigins.hostName(""));
+        assertEquals(null, WorkspaceOrigins.hostName(null));
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"a", "42", "a-b", "x1y2"})
     void lowerCaseDnsLabelsCanBeServed(String id) {
