@@ -57,10 +57,8 @@ class CodeServerBrowserIT {
     @EnumSource(value = Distribution.class, names = {"STANDALONE", "TOMCAT_11"})
     void codeServerWorksThroughIdeProxy(Distribution distribution) throws Exception {
         requireTools();
-        Path one = Files.createDirectories(work.resolve("project-one"));
-        Files.writeString(one.resolve("alpha-marker.txt"), "workspace one\n");
-        Path two = Files.createDirectories(work.resolve("project-two"));
-        Files.writeString(two.resolve("beta-marker.txt"), "workspace two\n");
+        Path one = project("project-one", "alpha-marker.txt");
+        Path two = project("project-two", "beta-marker.txt");
 
         try (CodeServer first = new CodeServer(Files.createDirectories(work.resolve("cs1")), one);
              CodeServer second = new CodeServer(Files.createDirectories(work.resolve("cs2")), two);
@@ -118,10 +116,8 @@ class CodeServerBrowserIT {
     @EnumSource(value = Distribution.class, names = {"STANDALONE"})
     void codeServerWorksOnAnOriginPerWorkspace(Distribution distribution) throws Exception {
         requireTools();
-        Path one = Files.createDirectories(work.resolve("project-one"));
-        Files.writeString(one.resolve("alpha-marker.txt"), "workspace one\n");
-        Path two = Files.createDirectories(work.resolve("project-two"));
-        Files.writeString(two.resolve("beta-marker.txt"), "workspace two\n");
+        Path one = project("project-one", "alpha-marker.txt");
+        Path two = project("project-two", "beta-marker.txt");
 
         try (CodeServer first = new CodeServer(Files.createDirectories(work.resolve("cs1")), one);
              CodeServer second = new CodeServer(Files.createDirectories(work.resolve("cs2")), two);
@@ -158,6 +154,13 @@ class CodeServerBrowserIT {
         }
     }
 
+    /** A folder for a code-server, holding one marker file the explorer must list. */
+    private Path project(String name, String marker) throws Exception {
+        Path dir = Files.createDirectories(work.resolve(name));
+        Files.writeString(dir.resolve(marker), name + "\n");
+        return dir;
+    }
+
     private static void requireTools() {
         boolean required = "1".equals(System.getProperty("e2e.required")) || "true".equals(System.getProperty("e2e.required"));
         String missing = CodeServer.binary() == null || !Files.isExecutable(CodeServer.binary())
@@ -190,15 +193,9 @@ class CodeServerBrowserIT {
     }
 
     private String bootstrapPath(Distribution.Running proxy, String workspace) throws Exception {
-        String bearer = JWT.create().withSubject("alice").withArrayClaim("workspaces", new String[] {workspace})
-                .withExpiresAt(Instant.now().plusSeconds(60)).sign(Algorithm.HMAC256(PORTAL_SECRET));
-        HttpResponse<String> minted = HttpClient.newHttpClient().send(
-                HttpRequest.newBuilder(proxy.uri("/api/dev/" + workspace + "/ide-token"))
-                        .header("Authorization", "Bearer " + bearer).POST(HttpRequest.BodyPublishers.noBody()).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, minted.statusCode(), minted.body());
-        Matcher m = Pattern.compile("\"bootstrapUrl\":\"/ide(/api/dev/[^\"]+)\"").matcher(minted.body());
-        assertTrue(m.find(), minted.body());
+        String minted = mint(proxy, workspace);
+        Matcher m = Pattern.compile("\"bootstrapUrl\":\"/ide(/api/dev/[^\"]+)\"").matcher(minted);
+        assertTrue(m.find(), minted);
         return m.group(1);
     }
 
