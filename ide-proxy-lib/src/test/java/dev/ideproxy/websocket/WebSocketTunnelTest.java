@@ -22,8 +22,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryPoolMXBean;
-import java.lang.management.MemoryType;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -667,9 +665,9 @@ class WebSocketTunnelTest {
         heap.stop();
         assertEquals(total, socket.binaryBytes());
         assertEquals(0, socket.sequenceErrors(), "messages arrived in order");
-        System.out.printf("[%s] flood of 1 GiB done in about %d s; peak heap after a GC during the flood %d MiB%n",
+        System.out.printf("[%s] flood of 1 GiB done in about %d s; peak live heap during the flood %d MiB%n",
                 kind, seconds, heap.peakAfterGc() >> 20);
-        assertTrue(heap.peakAfterGc() < (256L << 20), "peak heap after GC: " + (heap.peakAfterGc() >> 20) + " MiB");
+        assertTrue(heap.peakAfterGc() < (192L << 20), "peak live heap during the flood: " + (heap.peakAfterGc() >> 20) + " MiB");
         close(socket);
     }
 
@@ -966,6 +964,11 @@ class WebSocketTunnelTest {
     }
 
     /** Samples the heap left after each garbage collection (the retained set) while running. */
+    /**
+     * Samples the live heap during a transfer: a full collection, then the heap in use, once a second.
+     * (The pools' after-collection usage is no measure of what is live: the old generation keeps its
+     * garbage until it is collected, so that figure follows the heap's size, not the relay's needs.)
+     */
     static final class HeapWatch {
         private final AtomicLong peak = new AtomicLong();
         private volatile boolean running = true;
@@ -974,15 +977,11 @@ class WebSocketTunnelTest {
         void start() {
             thread = new Thread(() -> {
                 while (running) {
-                    long used = 0;
-                    for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-                        if (pool.getType() == MemoryType.HEAP && pool.getCollectionUsage() != null) {
-                            used += pool.getCollectionUsage().getUsed();
-                        }
-                    }
+                    System.gc();
+                    long used = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
                     peak.accumulateAndGet(used, Math::max);
                     try {
-                        Thread.sleep(50);
+                        Thread.sleep(1_000);
                     } catch (InterruptedException e) {
                         return;
                     }
