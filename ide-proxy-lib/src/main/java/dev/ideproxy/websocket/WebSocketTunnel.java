@@ -252,31 +252,28 @@ public final class WebSocketTunnel {
     public int closeRevoked() {
         int closed = 0;
         for (Relay relay : relays.snapshot()) {
-            java.time.Instant start = relay.sessionStart();
-            if (start == null) {
-                continue;
-            }
-            boolean revoked;
             try {
-                revoked = tokens.isRevoked(relay.tunnel().workspaceId(), relay.tunnel().user(), start);
+                if (isRevoked(relay) && relay.revoke()) {
+                    closed++;
+                }
             } catch (RuntimeException e) {
                 LOG.warn("revocation check of live WebSockets failed, tried again at the next check: {}", e.toString());
                 return closed;
-            }
-            if (revoked && relay.revoke()) {
-                closed++;
             }
         }
         return closed;
     }
 
+    /** True when the relay's session was revoked; throws what the revocation store throws. */
+    private boolean isRevoked(Relay relay) {
+        return relay.sessionStart() != null
+                && tokens.isRevoked(relay.tunnel().workspaceId(), relay.tunnel().user(), relay.sessionStart());
+    }
+
     /** True when the relay's session was revoked, or the revocation store cannot tell (fail closed). */
     private boolean revoked(Relay relay) {
-        if (relay.sessionStart() == null) {
-            return false;
-        }
         try {
-            return tokens.isRevoked(relay.tunnel().workspaceId(), relay.tunnel().user(), relay.sessionStart());
+            return isRevoked(relay);
         } catch (RuntimeException e) {
             LOG.warn("{}: refused, the revocation store failed: {}", relay.describe(), e.toString());
             return true;
