@@ -10,13 +10,13 @@ package dev.ideproxy.config;
  * {@code docs/configuration.md} documents each one; a test keeps the two in step.
  */
 public enum ConfigOption {
-    TOKEN_SECRET("token.secret", null,
+    TOKEN_SECRET("token.secret", null, Secret.YES,
             "HS256 secret that signs bootstrap and session tokens; at least 32 bytes. Required unless token.private-key is set."),
     TOKEN_KEY_ID("token.key-id", "k1", "Key id (kid) of the active signing key, written into every token."),
-    TOKEN_PRIVATE_KEY("token.private-key", null,
+    TOKEN_PRIVATE_KEY("token.private-key", null, Secret.YES,
             "PKCS#8 PEM RSA (RS256) or P-256 EC (ES256) private key, or file:/path, that signs tokens instead of token.secret."),
     TOKEN_PUBLIC_KEY("token.public-key", null, "PEM public key (or file:/path) matching token.private-key."),
-    TOKEN_VERIFICATION_KEYS("token.verification-keys", null,
+    TOKEN_VERIFICATION_KEYS("token.verification-keys", null, Secret.YES,
             "Retiring keys that still verify tokens: comma-separated kid=value, value an HS256 secret, a PEM public key or file:/path."),
     TOKEN_TTL("token.ttl", "60s", "Lifetime of a bootstrap token."),
     TOKEN_REPLAY_CAPACITY("token.replay-capacity", "100000",
@@ -33,7 +33,7 @@ public enum ConfigOption {
     COOKIE_SAME_SITE("cookie.same-site", "Lax", "SameSite attribute of the session cookie: Lax, Strict or None."),
     AUTH_POLICIES("auth.policies", "jwt",
             "Comma-separated access policies asked in order at token mint: jwt, principal."),
-    AUTH_JWT_HS256_SECRET("auth.jwt.hs256-secret", null,
+    AUTH_JWT_HS256_SECRET("auth.jwt.hs256-secret", null, Secret.YES,
             "Secret of the host application's HS256 bearer tokens (at least 32 bytes)."),
     AUTH_JWT_RS256_PUBLIC_KEY("auth.jwt.rs256-public-key", null,
             "PEM public key (or file:/path) of the host application's RS256 bearer tokens."),
@@ -71,18 +71,33 @@ public enum ConfigOption {
     WS_ALLOWED_ORIGINS("websocket.allowed-origins", null,
             "Extra origins (scheme://host[:port], comma-separated) allowed to open WebSockets besides the request's own host."),
     WS_ALLOW_MISSING_ORIGIN("websocket.allow-missing-origin", "true",
-            "Accept WebSocket upgrades without an Origin header (non-browser clients).");
+            "Accept WebSocket upgrades without an Origin header (non-browser clients)."),
+    STORE_REDIS_URI("store.redis-uri", null, Secret.YES,
+            "WAR and standalone: keep used tokens and revocations in this Redis (redis:// or rediss://[user:password@]host:port/db), shared by every node; unset = in memory, per node. Needs ide-proxy-redis on the class path."),
+    STORE_REDIS_TIMEOUT("store.redis-timeout", "500ms",
+            "WAR and standalone: longest wait for one Redis command; a bootstrap then answers 503.");
+
+    /** Readable name of the {@code secret} flag in the constants above. */
+    private static final class Secret {
+        static final boolean YES = true;
+    }
 
     /** Prefix shared by every option name in parameters and system properties. */
     public static final String PREFIX = "ide-proxy.";
 
     private final String name;
     private final String defaultValue;
+    private final boolean secret;
     private final String description;
 
     ConfigOption(String name, String defaultValue, String description) {
+        this(name, defaultValue, false, description);
+    }
+
+    ConfigOption(String name, String defaultValue, boolean secret, String description) {
         this.name = name;
         this.defaultValue = defaultValue;
+        this.secret = secret;
         this.description = description;
     }
 
@@ -108,5 +123,13 @@ public enum ConfigOption {
 
     public String description() {
         return description;
+    }
+
+    /**
+     * True for options whose value is a secret (a key, or a URI that may carry a password): never
+     * printed, logged or put into an error message.
+     */
+    public boolean isSecret() {
+        return secret;
     }
 }

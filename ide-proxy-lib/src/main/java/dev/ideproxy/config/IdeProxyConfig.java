@@ -279,9 +279,7 @@ public final class IdeProxyConfig {
         // Never print secrets.
         StringBuilder sb = new StringBuilder("IdeProxyConfig{");
         raw.forEach((option, v) -> {
-            boolean secret = option == ConfigOption.TOKEN_SECRET || option == ConfigOption.AUTH_JWT_HS256_SECRET
-                    || option == ConfigOption.TOKEN_PRIVATE_KEY || option == ConfigOption.TOKEN_VERIFICATION_KEYS;
-            sb.append(option.key()).append('=').append(secret ? "<hidden>" : v).append(", ");
+            sb.append(option.key()).append('=').append(option.isSecret() ? "<hidden>" : v).append(", ");
         });
         return sb.append('}').toString();
     }

@@ -37,4 +37,18 @@ public interface RevocationStore {
      * @return its instant, or null when none applies
      */
     Instant revokedAt(String workspaceId, String user);
+
+    /**
+     * Asks the store to call {@code listener} whenever it learns of a revocation recorded by any node
+     * sharing it (including this one), so that live WebSockets are checked at once instead of at the
+     * next {@code session.revocation-check}. ide-proxy registers one listener per installed proxy,
+     * at start-up. The listener is cheap and thread-safe; the store may call it from any thread, and
+     * more often than necessary (a spurious call costs one check of the live WebSockets).
+     *
+     * <p>The default pushes nothing: a store without a push channel relies on the periodic check.
+     *
+     * @param listener run after a revocation became known
+     */
+    default void addRevocationListener(Runnable listener) {
+    }
 }
