@@ -84,6 +84,18 @@ public final class IdeProxy {
         this.sessionCookie = new SessionCookie(config, trustedProxies);
         this.headerPolicy = new HeaderPolicy(config.cookieName(), config.stripPrefix(), trustedProxies);
         this.workspaceOrigins = WorkspaceOrigins.from(config);
+        // A store that pushes revocations (a shared one) closes this node's WebSockets at once.
+        revocations.addRevocationListener(this::closeRevokedWebSockets);
+    }
+
+    /** Closes this node's live WebSockets whose sessions are revoked; returns how many. */
+    private int closeRevokedWebSockets() {
+        installed.removeIf(WebSocketTunnel::isStopped);
+        int closed = 0;
+        for (WebSocketTunnel webSockets : installed) {
+            closed += webSockets.closeRevoked();
+        }
+        return closed;
     }
 
     /** Starts building ide-proxy from a configuration. */
@@ -135,11 +147,7 @@ public final class IdeProxy {
      */
     public int revokeSessions(String workspaceId, String user) {
         tokens.revoke(workspaceId, user);
-        installed.removeIf(WebSocketTunnel::isStopped);
-        int closed = 0;
-        for (WebSocketTunnel webSockets : installed) {
-            closed += webSockets.closeRevoked();
-        }
+        int closed = closeRevokedWebSockets();
         LOG.info("sessions revoked: workspace {}, user {}; {} live WebSocket(s) closed",
                 workspaceId == null ? "(any)" : workspaceId, user == null ? "(any)" : LogSafe.clean(user), closed);
         return closed;
