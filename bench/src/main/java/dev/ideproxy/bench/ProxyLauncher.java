@@ -6,7 +6,7 @@ import com.sun.net.httpserver.HttpServer;
 import dev.ideproxy.IdeProxy;
 import dev.ideproxy.config.ConfigOption;
 import dev.ideproxy.config.IdeProxyConfig;
-import dev.ideproxy.token.TokenType;
+import dev.ideproxy.internal.token.TokenType;
 import java.io.IOException;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;

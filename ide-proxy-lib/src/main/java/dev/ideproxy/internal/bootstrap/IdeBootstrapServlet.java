@@ -1,0 +1,281 @@
+package dev.ideproxy.internal.bootstrap;
+
+import dev.ideproxy.IdeProxy;
+import dev.ideproxy.access.AccessDecision;
+import dev.ideproxy.target.Target;
+import dev.ideproxy.token.ReplayStoreUnavailableException;
+import dev.ideproxy.internal.token.TokenRejectedException;
+import dev.ideproxy.internal.token.TokenService.Minted;
+import dev.ideproxy.internal.token.TokenType;
+import dev.ideproxy.internal.token.VerifiedToken;
+import dev.ideproxy.internal.tunnel.PathGuard;
+import dev.ideproxy.internal.tunnel.TunnelPaths;
+import dev.ideproxy.internal.web.Failure;
+import dev.ideproxy.internal.web.LogSafe;
+import dev.ideproxy.internal.web.Responses;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The endpoints of the token bootstrap, mapped on {@code /api/dev/*}:
+ * <ul>
+ *   <li>{@code POST /api/dev/{id}/ide-token}: the access policy decides, then a short-lived bootstrap
+ *   token and its URL are returned as JSON;</li>
+ *   <li>{@code GET /api/dev/{id}/ide?token=...[&path=...]}: the token is verified and used up (a
+ *   second use is refused), a session cookie scoped to {@code /__ide/{id}/} is set and the browser is
+ *   sent with a 303 to {@code /__ide/{id}/}, or to {@code path} when it lies inside that tunnel;</li>
+ *   <li>{@code POST /api/dev/{id}/logout}: clears that workspace's session cookie. It lives here, not
+ *   under the tunnel, so that it shadows no path of the workspace; it needs no cookie, since clearing
+ *   one only takes a {@code Set-Cookie} with the cookie's path.</li>
+ *   <li>{@code POST /api/dev/{id}/revoke[?user=...]}: the access policy decides, as for a token; then
+ *   every session of the workspace (or of that user on it) that began up to now is ended, live
+ *   WebSockets included ({@link IdeProxy#revokeSessions}). The workspace need not exist any more.</li>
+ * </ul>
+ */
+public final class IdeBootstrapServlet extends HttpServlet {
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(IdeBootstrapServlet.class);
+    private static final String MINT = "ide-token";
+    private static final String BOOTSTRAP = "ide";
+    private static final String LOGOUT = "logout";
+    private static final String REVOKE = "revoke";
+    /** Optional parameter of the revoke endpoint: end only this user's sessions. */
+    public static final String USER_PARAMETER = "user";
+    /** Query parameter of the bootstrap holding the token. */
+    public static final String TOKEN_PARAMETER = "token";
+    /** Optional query parameter of the bootstrap: where inside the tunnel to land. */
+    public static final String PATH_PARAMETER = "path";
+
+    private final transient IdeProxy proxy;
+
+    public IdeBootstrapServlet(IdeProxy proxy) {
+        this.proxy = proxy;
+    }
+
+    @Override
+    protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        // pathInfo is "/{id}/ide-token" or "/{id}/ide"; anything else is not ours.
+        String pathInfo = request.getPathInfo();
+        String[] parts = pathInfo == null ? new String[0] : pathInfo.split("/", -1);
+        if (parts.length != 3 || !parts[0].isEmpty()
+                || !(MINT.equals(parts[2]) || BOOTSTRAP.equals(parts[2]) || LOGOUT.equals(parts[2])
+                || REVOKE.equals(parts[2]))) {
+            Responses.json(response, Failure.UNKNOWN_WORKSPACE, "no such endpoint");
+            return;
+        }
+        String workspaceId = parts[1];
+        String endpoint = parts[2];
+        // The API endpoints answer JSON; the ones a browser opens answer a page.
+        boolean mint = MINT.equals(endpoint) || REVOKE.equals(endpoint);
+        if (!request.getRequestURI().equals(contextPath(request) + "/api/dev/" + workspaceId + "/" + endpoint)) {
+            // Reached through encoding or dot-segments (e.g. /__ide/%2e%2e/api/dev/...): refuse, as the tunnel does.
+            LOG.info("refused {}: not the plain address of an endpoint", LogSafe.uri(request));
+            if (mint) {
+                Responses.json(response, Failure.BAD_REQUEST, "not a valid address");
+            } else {
+                Responses.page(response, Failure.BAD_REQUEST, "This address is not valid.");
+            }
+            return;
+        }
+        String method = request.getMethod();
+        if (mint && !"POST".equals(method)) {
+            response.setHeader("Allow", "POST");
+            Responses.json(response, Failure.METHOD_NOT_ALLOWED, MINT.equals(endpoint)
+                    ? "use POST to request an IDE token" : "use POST to revoke sessions");
+            return;
+        }
+        if (BOOTSTRAP.equals(endpoint) && !"GET".equals(method)) {
+            // Not even HEAD: answering it would use the single-use token up without setting a cookie.
+            response.setHeader("Allow", "GET");
+            Responses.page(response, Failure.METHOD_NOT_ALLOWED, "Open this address with GET.");
+            return;
+        }
+        if (LOGOUT.equals(endpoint) && !"POST".equals(method)) {
+            response.setHeader("Allow", "POST");
+            Responses.page(response, Failure.METHOD_NOT_ALLOWED, "Sign out with POST.");
+            return;
+        }
+        if (!proxy.isValidWorkspaceId(workspaceId)) {
+            if (mint) {
+                Responses.json(response, Failure.UNKNOWN_WORKSPACE, "unknown workspace");
+            } else {
+                Responses.page(response, Failure.UNKNOWN_WORKSPACE, "There is no such workspace.");
+            }
+            return;
+        }
+        switch (endpoint) {
+            case MINT -> mint(request, response, workspaceId);
+            case BOOTSTRAP -> bootstrap(request, response, workspaceId);
+            case REVOKE -> revoke(request, response, workspaceId);
+            default -> logout(request, response, workspaceId);
+        }
+    }
+
+    /**
+     * Asks the access policy; answers 401 or 403 itself and returns null when it does not allow.
+     *
+     * @param action for the log, e.g. "token mint"
+     */
+    private AccessDecision allowed(HttpServletRequest request, HttpServletResponse response, String workspaceId,
+                                   String action) throws IOException {
+        AccessDecision decision = proxy.accessPolicy().check(request, workspaceId);
+        switch (decision.outcome()) {
+            case UNAUTHENTICATED -> {
+                LOG.info("{} for workspace {} refused: {}", action, workspaceId, decision.reason());
+                response.setHeader("WWW-Authenticate", "Bearer");
+                Responses.json(response, Failure.UNAUTHENTICATED, decision.reason());
+                return null;
+            }
+            case FORBIDDEN -> {
+                LOG.info("{} for workspace {} refused to {}: {}", action, workspaceId, decision.user(), decision.reason());
+                Responses.json(response, Failure.FORBIDDEN, decision.reason());
+                return null;
+            }
+            default -> {
+                return decision;
+            }
+        }
+    }
+
+    private void mint(HttpServletRequest request, HttpServletResponse response, String workspaceId) throws IOException {
+        AccessDecision decision = allowed(request, response, workspaceId, "token mint");
+        if (decision == null) {
+            return;
+        }
+        if (!proxy.workspaceOrigins().canServe(workspaceId)) {
+            Responses.json(response, Failure.UNKNOWN_WORKSPACE, "workspace " + workspaceId + " cannot have an origin of"
+                    + " its own: with workspace.origin set, ids must be lower-case letters, digits and hyphens");
+            return;
+        }
+        if (proxy.targetResolver().resolve(workspaceId).isEmpty()) {
+            Responses.json(response, Failure.UNKNOWN_WORKSPACE, "unknown workspace " + workspaceId);
+            return;
+        }
+        Minted minted = proxy.tokens().mint(TokenType.BOOTSTRAP, workspaceId, decision.user());
+        // Host mode: an absolute URL on the workspace's own origin, where its cookie must be set.
+        String url = proxy.workspaceOrigins().prefix(workspaceId) + TunnelPaths.bootstrapPath(contextPath(request), workspaceId)
+                + "?token=" + URLEncoder.encode(minted.token(), StandardCharsets.US_ASCII);
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("workspace", workspaceId);
+        body.put("bootstrapUrl", url);
+        body.put("expiresAt", minted.expiresAt().toString());
+        body.put("expiresIn", proxy.tokens().ttl(TokenType.BOOTSTRAP).toSeconds());
+        LOG.info("bootstrap token issued to {} for workspace {}", decision.user(), workspaceId);
+        Responses.writeJson(response, HttpServletResponse.SC_OK, body);
+    }
+
+    private void bootstrap(HttpServletRequest request, HttpServletResponse response, String workspaceId)
+            throws IOException {
+        response.setHeader("Referrer-Policy", "no-referrer");
+        if (!proxy.workspaceOrigins().accepts(request, workspaceId)) {
+            // Host mode: the cookie belongs on the workspace's own host. Checked before the token is used.
+            LOG.info("bootstrap for workspace {} refused: not the workspace's own host", workspaceId);
+            Responses.page(response, Failure.UNKNOWN_WORKSPACE, "This is not the address of workspace " + workspaceId
+                    + ". Open the IDE again from the portal.");
+            return;
+        }
+        String base = TunnelPaths.tunnelBase(contextPath(request), workspaceId);
+        String[] paths = request.getParameterValues(PATH_PARAMETER);
+        String landing = paths == null ? base : paths.length == 1 ? PathGuard.landingPath(paths[0], base) : null;
+        if (landing == null) {
+            // Checked before the token, so a mistyped link does not use the token up.
+            LOG.info("bootstrap for workspace {} refused: the target path leaves the workspace's tunnel", workspaceId);
+            Responses.page(response, Failure.BAD_REQUEST, "This IDE link is not valid: its target path must stay"
+                    + " inside the workspace (" + base + "). Open the IDE again from the portal.");
+            return;
+        }
+        String[] tokens = request.getParameterValues(TOKEN_PARAMETER);
+        VerifiedToken token;
+        try {
+            if (tokens != null && tokens.length > 1) {
+                throw new TokenRejectedException(TokenRejectedException.Reason.MALFORMED);
+            }
+            token = proxy.tokens().redeem(workspaceId, tokens == null ? null : tokens[0]);
+        } catch (TokenRejectedException e) {
+            refuse(response, workspaceId, e);
+            return;
+        } catch (ReplayStoreUnavailableException e) {
+            LOG.error("bootstrap for workspace {} refused, failing closed: {}", workspaceId, e.getMessage());
+            response.setHeader("Retry-After", Long.toString(proxy.tokens().ttl(TokenType.BOOTSTRAP).toSeconds()));
+            Responses.page(response, Failure.SERVICE_UNAVAILABLE, "The IDE cannot be opened right now."
+                    + " Try again in a minute from the portal.");
+            return;
+        }
+        Optional<Target> target = proxy.targetResolver().resolve(workspaceId);
+        if (target.isEmpty()) {
+            Responses.page(response, Failure.UNKNOWN_WORKSPACE, "Workspace " + workspaceId + " no longer exists.");
+            return;
+        }
+        Minted session = proxy.tokens().startSession(token);
+        response.addHeader("Set-Cookie", proxy.sessionCookie().setCookieHeader(request, base, session, proxy.clock().instant()));
+        response.setHeader("Cache-Control", "no-store");
+        response.setStatus(HttpServletResponse.SC_SEE_OTHER);
+        response.setHeader("Location", landing);
+        LOG.info("session opened for {} on workspace {}", token.user(), workspaceId);
+    }
+
+    /** The context path as configured, not as the client spelled it. */
+    private static String contextPath(HttpServletRequest request) {
+        return request.getServletContext().getContextPath();
+    }
+
+    private static void refuse(HttpServletResponse response, String workspaceId, TokenRejectedException e)
+            throws IOException {
+        LOG.info("bootstrap for workspace {} refused: {}", workspaceId, e.reason().text());
+        Responses.page(response, Failure.UNAUTHENTICATED, "This IDE link cannot be used: "
+                + e.reason().text() + ". Open the IDE again from the portal.");
+    }
+
+    /** Ends the sessions of the workspace, or of one user on it; the workspace need not resolve. */
+    private void revoke(HttpServletRequest request, HttpServletResponse response, String workspaceId)
+            throws IOException {
+        AccessDecision decision = allowed(request, response, workspaceId, "session revocation");
+        if (decision == null) {
+            return;
+        }
+        String[] users = request.getParameterValues(USER_PARAMETER);
+        if (users != null && (users.length > 1 || users[0].isBlank() || users[0].length() > 256)) {
+            Responses.json(response, Failure.BAD_REQUEST, "give at most one non-empty user");
+            return;
+        }
+        String user = users == null ? null : users[0];
+        // Read before revoking: every session that began by this instant is surely ended.
+        java.time.Instant revokedAt = proxy.clock().instant();
+        int closed;
+        try {
+            closed = proxy.revokeSessions(workspaceId, user);
+        } catch (RuntimeException e) {
+            LOG.error("session revocation for workspace {} failed: {}", workspaceId, e.toString());
+            response.setHeader("Retry-After", "10");
+            Responses.json(response, Failure.SERVICE_UNAVAILABLE, "the revocation could not be recorded; try again");
+            return;
+        }
+        LOG.info("{} revoked the sessions of {} on workspace {}", decision.user(),
+                user == null ? "every user" : LogSafe.clean(user), workspaceId);
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("workspace", workspaceId);
+        body.put("user", user);
+        body.put("revokedAt", revokedAt.toString());
+        body.put("closedWebSockets", closed);
+        Responses.writeJson(response, HttpServletResponse.SC_OK, body);
+    }
+
+    /** Clears the workspace's session cookie; answers a short page whatever the cookie was. */
+    private void logout(HttpServletRequest request, HttpServletResponse response, String workspaceId)
+            throws IOException {
+        String base = TunnelPaths.tunnelBase(contextPath(request), workspaceId);
+        response.addHeader("Set-Cookie", proxy.sessionCookie().clearCookieHeader(request, base));
+        LOG.info("session cookie of workspace {} cleared", workspaceId);
+        Responses.notice(response, HttpServletResponse.SC_OK, "Signed out", "You are signed out of workspace " + workspaceId
+                + " in this browser. Open the IDE again from the portal to continue.");
+    }
+}

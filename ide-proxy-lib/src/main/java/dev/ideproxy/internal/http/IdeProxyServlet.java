@@ -1,0 +1,264 @@
+package dev.ideproxy.internal.http;
+
+import dev.ideproxy.IdeProxy;
+import dev.ideproxy.config.IdeProxyConfig;
+import dev.ideproxy.internal.tunnel.HeaderPolicy;
+import dev.ideproxy.internal.tunnel.IdeTunnelFilter;
+import dev.ideproxy.internal.tunnel.TunnelRequest;
+import dev.ideproxy.internal.web.Failure;
+import dev.ideproxy.internal.web.Responses;
+import jakarta.servlet.ServletContext;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeoutException;
+import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.InputStreamRequestContent;
+import org.eclipse.jetty.client.Request;
+import org.eclipse.jetty.client.Response;
+import org.eclipse.jetty.ee10.proxy.ProxyServlet;
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.io.ByteBufferPool;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.util.Callback;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Jetty's {@link ProxyServlet} bound to ide-proxy: it forwards only requests the tunnel filter has
+ * authenticated and resolved, to exactly the {@link TunnelRequest}'s target, with the browser's Host
+ * and (when sent) Origin, headers filtered by the {@link HeaderPolicy}, and streams bodies both ways
+ * without buffering them. A request that did not pass the filter is refused: there is no default
+ * target.
+ */
+public class IdeProxyServlet extends ProxyServlet {
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(IdeProxyServlet.class);
+    /** Attribute where Jetty publishes its server thread pool; absent on other containers. */
+    private static final String JETTY_EXECUTOR = "org.eclipse.jetty.server.Executor";
+
+    /** Size of the client's reads of upstream responses, hence of the chunks relayed to the browser. */
+    static final int RESPONSE_BUFFER = 64 * 1024;
+    /** Size of the reads of a request body that is streamed upstream. */
+    static final int REQUEST_BODY_CHUNK = 64 * 1024;
+
+    private final transient IdeProxy proxy;
+    private final transient HeaderPolicy headers;
+
+    public IdeProxyServlet(IdeProxy proxy) {
+        this.proxy = proxy;
+        this.headers = proxy.headerPolicy();
+    }
+
+    /** The init parameters that configure Jetty's proxy machinery from ide-proxy's configuration. */
+    public static Map<String, String> initParameters(IdeProxyConfig config, ServletContext context) {
+        Map<String, String> params = new HashMap<>();
+        params.put("preserveHost", "true");
+        // No total-request timeout: downloads, long polls and event streams may last as long as they flow.
+        params.put("timeout", "0");
+        params.put("idleTimeout", Long.toString(config.upstreamIdleTimeout().toMillis()));
+        params.put("maxConnections", Integer.toString(config.upstreamMaxConnections()));
+        // Read upstream responses 64 KiB at a time (Jetty's default is 16 KiB): each read is relayed
+        // as one blocking write and flush to the browser. Pooled, held only while reading.
+        params.put("responseBufferSize", Integer.toString(RESPONSE_BUFFER));
+        if (context.getAttribute(JETTY_EXECUTOR) == null) {
+            // Not on Jetty: the HTTP client needs a pool of its own.
+            params.put("maxThreads", Integer.toString(config.proxyMaxThreads()));
+        }
+        return params;
+    }
+
+    @Override
+    protected org.slf4j.Logger createLogger() {
+        // Jetty's own (debug) messages print upstream URLs: redact credential-like query parameters.
+        return new RedactingLogger(LOG);
+    }
+
+    @Override
+    protected HttpClient newHttpClient() {
+        HttpClient client = super.newHttpClient();
+        client.setConnectTimeout(proxy.config().upstreamConnectTimeout().toMillis());
+        // Response content arrives in heap buffers, which ProxyServlet hands to the servlet output
+        // stream as they are; from direct buffers it allocates and fills a new byte[] per chunk.
+        client.setUseInputDirectByteBuffers(false);
+        return client;
+    }
+
+    @Override
+    protected HttpClient createHttpClient() throws ServletException {
+        if (getServletConfig().getInitParameter("maxThreads") == null
+                && getServletContext().getAttribute(JETTY_EXECUTOR) == null) {
+            throw new ServletException("ide-proxy-http: no executor; register it through IdeProxy.install()");
+        }
+        return super.createHttpClient();
+    }
+
+    /**
+     * The browser's request body, streamed upstream as Jetty's own {@code ProxyInputStreamRequestContent}
+     * does, but read {@value #REQUEST_BODY_CHUNK} bytes at a time from the client's buffer pool: Jetty reads
+     * 4 KiB at a time, and each read is a blocking read plus an upstream write, which capped uploads.
+     */
+    @Override
+    protected Request.Content proxyRequestContent(HttpServletRequest clientRequest, HttpServletResponse proxyResponse,
+                                                  Request proxyRequest) throws IOException {
+        return new RequestBody(clientRequest, new ByteBufferPool.Sized(getHttpClient().getByteBufferPool(), false,
+                REQUEST_BODY_CHUNK));
+    }
+
+    @Override
+    protected String rewriteTarget(HttpServletRequest clientRequest) {
+        TunnelRequest tunnel = TunnelRequest.of(clientRequest);
+        return tunnel == null ? null : tunnel.httpUri();
+    }
+
+    @Override
+    protected void onProxyRewriteFailed(HttpServletRequest clientRequest, HttpServletResponse proxyResponse) {
+        // Only reachable if the servlet is mapped without the tunnel filter in front: refuse, never guess.
+        LOG.error("request reached the HTTP proxy without passing the tunnel filter; refused");
+        try {
+            Responses.page(proxyResponse, Failure.FORBIDDEN, "This address is not served.");
+        } catch (IOException e) {
+            LOG.debug("could not send the refusal", e);
+        }
+    }
+
+    @Override
+    protected void copyRequestHeaders(HttpServletRequest clientRequest, Request proxyRequest) {
+        proxyRequest.headers(h -> {
+            h.clear();
+            headers.forEachUpstreamHeader(clientRequest, Set.of(), h::add);
+        });
+    }
+
+    @Override
+    protected void addProxyHeaders(HttpServletRequest clientRequest, Request proxyRequest) {
+        // X-Forwarded-* already set by the header policy; no Via or Forwarded.
+    }
+
+    @Override
+    protected void sendProxyRequest(HttpServletRequest clientRequest, HttpServletResponse proxyResponse,
+                                    Request proxyRequest) {
+        // Not super: its debug log prints every header, cookies included.
+        proxyRequest.send(newProxyResponseListener(clientRequest, proxyResponse));
+    }
+
+    @Override
+    protected void onServerResponseHeaders(HttpServletRequest clientRequest, HttpServletResponse proxyResponse,
+                                           Response serverResponse) {
+        TunnelRequest tunnel = TunnelRequest.of(clientRequest);
+        String requestHost = clientRequest.getHeader("Host");
+        Set<String> connectionNamed = HeaderPolicy.connectionNamed(serverResponse.getHeaders().getValuesList("Connection"));
+        // When the filter renewed the session cookie, this response must not be cached (it set no-store).
+        boolean renewed = clientRequest.getAttribute(IdeTunnelFilter.SESSION_RENEWED) != null;
+        for (HttpField field : serverResponse.getHeaders()) {
+            String name = field.getName();
+            String lower = name.toLowerCase(Locale.ROOT);
+            if (headers.dropsResponseHeader(lower, connectionNamed)
+                    || (renewed && (lower.equals("cache-control") || lower.equals("expires")))) {
+                continue;
+            }
+            String value = field.getValue();
+            if (lower.equals("location")) {
+                value = headers.rewriteLocation(tunnel, requestHost, value);
+            } else if (lower.equals("set-cookie")) {
+                value = headers.rewriteSetCookie(tunnel, value);
+            } else if (lower.equals("service-worker-allowed")) {
+                value = headers.rewriteServiceWorkerAllowed(tunnel, value);
+            }
+            if (value != null && !value.isBlank()) {
+                proxyResponse.addHeader(name, value);
+            }
+        }
+    }
+
+    @Override
+    protected void onResponseContent(HttpServletRequest request, HttpServletResponse response, Response proxyResponse,
+                                     byte[] buffer, int offset, int length, Callback callback) {
+        try {
+            var output = response.getOutputStream();
+            output.write(buffer, offset, length);
+            // Flush each chunk as it arrives: event streams and long polls must not wait in a buffer.
+            output.flush();
+            callback.succeeded();
+        } catch (Throwable x) {
+            callback.failed(x);
+        }
+    }
+
+    @Override
+    protected void onProxyResponseFailure(HttpServletRequest clientRequest, HttpServletResponse proxyResponse,
+                                          Response serverResponse, Throwable failure) {
+        TunnelRequest tunnel = TunnelRequest.of(clientRequest);
+        Failure kind = failure instanceof TimeoutException || failure instanceof java.net.SocketTimeoutException
+                ? Failure.UPSTREAM_TIMEOUT : Failure.UPSTREAM_UNREACHABLE;
+        if (proxyResponse.isCommitted()) {
+            LOG.info("{}: response cut after it started: {}", tunnel.describe(), failure.toString());
+        } else {
+            LOG.warn("{}: {} ({})", tunnel.describe(), kind.title(), failure.toString());
+        }
+        sendError(clientRequest, proxyResponse, kind, tunnel.workspaceId());
+    }
+
+    @Override
+    protected void onClientRequestFailure(HttpServletRequest clientRequest, Request proxyRequest,
+                                          HttpServletResponse proxyResponse, Throwable failure) {
+        // The browser went away or sent a broken body: stop the upstream exchange.
+        proxyRequest.abort(failure).thenAccept(aborted -> {
+            if (!aborted) {
+                sendError(clientRequest, proxyResponse, Failure.BAD_REQUEST, TunnelRequest.of(clientRequest).workspaceId());
+            }
+        });
+    }
+
+    private void sendError(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Failure kind,
+                           String workspaceId) {
+        try {
+            if (!proxyResponse.isCommitted()) {
+                proxyResponse.setHeader("Connection", "close");
+                Responses.page(proxyResponse, kind, switch (kind) {
+                    case UPSTREAM_TIMEOUT -> "Workspace " + workspaceId + " did not answer in time.";
+                    case UPSTREAM_UNREACHABLE -> "Workspace " + workspaceId + " is not reachable. Is it running?";
+                    default -> "The request to workspace " + workspaceId + " failed.";
+                });
+            } else {
+                // Too late for a status: cut the response so the browser sees it incomplete.
+                proxyResponse.sendError(-1);
+            }
+        } catch (Exception e) {
+            LOG.debug("could not send the error response", e);
+        } finally {
+            if (clientRequest.isAsyncStarted()) {
+                clientRequest.getAsyncContext().complete();
+            }
+        }
+    }
+
+    /** A request body read from the servlet input stream in pooled chunks; a failed read fails the upstream request. */
+    private static final class RequestBody extends InputStreamRequestContent {
+        private final long length;
+
+        RequestBody(HttpServletRequest clientRequest, ByteBufferPool.Sized buffers) throws IOException {
+            super(clientRequest.getContentType(), clientRequest.getInputStream(), buffers);
+            this.length = clientRequest.getContentLengthLong();
+        }
+
+        @Override
+        public long getLength() {
+            return length;
+        }
+
+        @Override
+        public Content.Chunk read() {
+            Content.Chunk chunk = super.read();
+            if (Content.Chunk.isFailure(chunk) && !chunk.isLast()) {
+                fail(chunk.getFailure());
+            }
+            return chunk;
+        }
+    }
+}

@@ -1,0 +1,84 @@
+package dev.ideproxy.internal.web;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Short, useful error bodies: JSON for the API, a small HTML page for the browser. Never a stack
+ * trace, never a token. Every response here is {@code Cache-Control: no-store}.
+ */
+public final class Responses {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private Responses() {
+    }
+
+    /** {@code {"error":"code","message":"..."}} with the failure's status. */
+    public static void json(HttpServletResponse response, Failure failure, String message) throws IOException {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("error", failure.code());
+        body.put("message", message);
+        writeJson(response, failure.status(), body);
+    }
+
+    /** Writes {@code body} as JSON with a status and no-store caching. */
+    public static void writeJson(HttpServletResponse response, int status, Map<String, ?> body) throws IOException {
+        write(response, status, "application/json;charset=utf-8", JSON.writeValueAsString(body) + "\n");
+    }
+
+    /** A small HTML page whose title is the failure's and whose text is {@code message}. */
+    public static void page(HttpServletResponse response, Failure failure, String message) throws IOException {
+        String html = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>"
+                + htmlEscape(failure.title()) + "</title></head>\n<body><h1>" + failure.status() + " "
+                + htmlEscape(failure.title()) + "</h1>\n<p>" + htmlEscape(message) + "</p></body></html>\n";
+        write(response, failure.status(), "text/html;charset=utf-8", html);
+    }
+
+    /** A small HTML page for an outcome that is not a failure (e.g. signed out), with no-store caching. */
+    public static void notice(HttpServletResponse response, int status, String title, String message)
+            throws IOException {
+        String html = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>"
+                + htmlEscape(title) + "</title></head>\n<body><h1>" + htmlEscape(title) + "</h1>\n<p>"
+                + htmlEscape(message) + "</p></body></html>\n";
+        write(response, status, "text/html;charset=utf-8", html);
+    }
+
+    private static void write(HttpServletResponse response, int status, String contentType, String body)
+            throws IOException {
+        if (response.isCommitted()) {
+            return;
+        }
+        response.resetBuffer();
+        response.setStatus(status);
+        response.setHeader("Cache-Control", "no-store");
+        response.setHeader("X-Content-Type-Options", "nosniff");
+        response.setContentType(contentType);
+        byte[] bytes = body.getBytes(UTF_8);
+        response.setContentLength(bytes.length);
+        OutputStream out = response.getOutputStream();
+        out.write(bytes);
+        out.flush();
+    }
+
+    public static String htmlEscape(String s) {
+        StringBuilder sb = new StringBuilder(s.length() + 16);
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '<' -> sb.append("&lt;");
+                case '>' -> sb.append("&gt;");
+                case '&' -> sb.append("&amp;");
+                case '"' -> sb.append("&quot;");
+                case '\'' -> sb.append("&#39;");
+                default -> sb.append(c);
+            }
+        }
+        return sb.toString();
+    }
+}

@@ -1,0 +1,765 @@
+package dev.ideproxy.internal.websocket;
+
+import dev.ideproxy.internal.tunnel.TunnelRequest;
+import dev.ideproxy.internal.web.LogSafe;
+import jakarta.websocket.CloseReason;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import org.eclipse.jetty.util.thread.Scheduler;
+import org.eclipse.jetty.websocket.api.Callback;
+import org.eclipse.jetty.websocket.api.Session;
+import org.eclipse.jetty.websocket.api.exceptions.MessageTooLargeException;
+import org.eclipse.jetty.websocket.api.exceptions.WebSocketTimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One proxied WebSocket: the browser's session ({@code clientSession}, Jakarta, served by the
+ * container) and the upstream session opened for it ({@code upstreamSession}, Jetty's client), with
+ * every frame relayed between them.
+ *
+ * <p><b>Flow control.</b> Upstream to browser: the upstream listener demands explicitly; the relay
+ * asks Jetty for the next upstream frame only after the browser send of the previous one completed
+ * (and for the first only once the browser side is open, so nothing the upstream sends right after
+ * connecting is lost). Browser to upstream: each part of a browser message is sent upstream before
+ * its handler returns, so the container reads nothing more from the browser meanwhile. Either way
+ * at most one frame per direction is in the proxy, whatever the message sizes, and a slow reader
+ * stalls its sender through TCP.
+ *
+ * <p><b>Streaming.</b> Fragments cross as fragments: partial handlers on both sides, partial sends on
+ * both sides. A frame that is a whole message goes to the browser with an asynchronous send (no
+ * thread waits); a fragment with a blocking partial send, the only partial send Jakarta offers.
+ * Sends to the browser are serialised by a {@link BrowserSender}.
+ *
+ * <p><b>Limits and liveness.</b> The relay counts each message against the configured limit and
+ * closes both sides with 1009 when one is exceeded (the containers do not enforce it for partial
+ * messages). A timer on the shared scheduler pings a side that has been quiet for the ping interval
+ * (a payload of its own whose pongs are not relayed) and closes the session with 1001 when a side
+ * has shown no life (no frame from it, no data send to it completing) for the idle timeout.
+ *
+ * <p><b>Closing.</b> A close from one side is passed to the other with the same code and reason
+ * ({@link CloseCodes} maps the codes that cannot be sent); a failure of one side closes the other
+ * with 1011; shutdown closes both with 1001. A side that does not finish its close handshake within
+ * {@value #CLOSE_GRACE_MILLIS} ms is disconnected. The relay leaves the registry as soon as it starts
+ * closing.
+ *
+ * <p><b>Threads.</b> Upstream events arrive one at a time (each waits for a demand); browser events
+ * one at a time per session (the container's guarantee); fields confined to one of those sequences
+ * are plain, shared ones are volatile or guarded by {@code this}. The relay is thread-safe.
+ */
+final class Relay {
+    private static final Logger LOG = LoggerFactory.getLogger(Relay.class);
+    /** Payload of the relay's own keep-alive pings; pongs that carry it are answers to the relay. */
+    static final byte[] KEEPALIVE = "ide-proxy-keepalive".getBytes(StandardCharsets.US_ASCII);
+    /** Time a side gets to complete its close handshake before its connection is dropped. */
+    static final long CLOSE_GRACE_MILLIS = 5_000;
+    /** Tomcat's session property bounding blocking sends (default 20 s); other containers ignore it. */
+    static final String TOMCAT_BLOCKING_SEND_TIMEOUT = "org.apache.tomcat.websocket.BLOCKING_SEND_TIMEOUT";
+    /**
+     * Jetty's session property for the size of its reads from the browser (default 4 KiB), hence of the
+     * parts the relay receives and of the frames it sends upstream; other containers ignore it. Jetty
+     * takes the buffer from its pool only while reading, so an idle session holds none.
+     */
+    static final String JETTY_INPUT_BUFFER_SIZE = "org.eclipse.jetty.websocket.inputBufferSize";
+    static final int JETTY_CLIENT_READ = 64 * 1024;
+
+    /** The two ends of the relay. */
+    enum Side {
+        CLIENT("browser"), UPSTREAM("upstream");
+
+        private final String label;
+
+        Side(String label) {
+            this.label = label;
+        }
+
+        Side other() {
+            return this == CLIENT ? UPSTREAM : CLIENT;
+        }
+    }
+
+    private final TunnelRequest tunnel;
+    /** When the session that opened this relay began; null when unknown (never revoked then). */
+    private final java.time.Instant sessionStart;
+    private final RelaySettings settings;
+    private final LiveRelays registry;
+    private final UpstreamConnector connector;
+    private final BrowserSender toClient = new BrowserSender();
+    /** True while a demand() on the upstream is outstanding; Jetty allows only one. */
+    private final AtomicBoolean upstreamDemand = new AtomicBoolean();
+
+    // Guarded by this.
+    private boolean closing;
+    private int owedClientCode;
+    private String owedClientReason;
+    private Scheduler.Task timer;
+    private Scheduler.Task expiry;
+
+    private volatile jakarta.websocket.Session clientSession;
+    private volatile Session upstreamSession;
+    private volatile boolean clientClosed;
+    private volatile boolean upstreamClosed;
+    /** {@link System#nanoTime()} when each side last showed life. */
+    private volatile long clientActive;
+    private volatile long upstreamActive;
+
+    // Confined to the upstream's event sequence.
+    private boolean upstreamInMessage;
+    private long upstreamMessageBytes;
+    // Confined to the container's event sequence for the browser session.
+    private long clientMessageBytes;
+
+    Relay(TunnelRequest tunnel, java.time.Instant sessionStart, RelaySettings settings, LiveRelays registry,
+          UpstreamConnector connector) {
+        this.tunnel = tunnel;
+        this.sessionStart = sessionStart;
+        this.settings = settings;
+        this.registry = registry;
+        this.connector = connector;
+        long now = System.nanoTime();
+        this.clientActive = now;
+        this.upstreamActive = now;
+    }
+
+    TunnelRequest tunnel() {
+        return tunnel;
+    }
+
+    java.time.Instant sessionStart() {
+        return sessionStart;
+    }
+
+    /** For logs: workspace and upstream path, never the query. */
+    String describe() {
+        return tunnel.describe();
+    }
+
+    // ------------------------------------------------------------------ opening
+
+    void onUpstreamOpen(Session session) {
+        upstreamSession = session;
+        upstreamActive = System.nanoTime();
+        if (isClosing()) {
+            // Given up on before the handshake completed (browser gone, timeout, shutdown).
+            session.disconnect();
+        }
+    }
+
+    /** The browser's handshake completed: configure its session and start reading the upstream. */
+    void onClientOpen(jakarta.websocket.Session session) {
+        configure(session);
+        int owedCode;
+        String owedReason;
+        synchronized (this) {
+            clientSession = session;
+            clientActive = System.nanoTime();
+            owedCode = closing ? owedClientCode : 0;
+            owedReason = owedClientReason;
+            if (!closing) {
+                scheduleTick();
+            }
+        }
+        if (owedCode != 0) {
+            // The upstream ended while the browser's handshake was under way.
+            closeClient(owedCode, owedReason);
+            return;
+        }
+        LOG.debug("{}: relaying", describe());
+        demandUpstream();
+    }
+
+    private void configure(jakarta.websocket.Session session) {
+        long idle = settings.idleTimeoutMillis();
+        session.setMaxIdleTimeout(idle);
+        session.setMaxBinaryMessageBufferSize(settings.clientBinaryBuffer());
+        session.setMaxTextMessageBufferSize(settings.clientTextBuffer());
+        long sendTimeout = idle > 0 ? idle : -1;
+        session.getAsyncRemote().setSendTimeout(sendTimeout);
+        session.getUserProperties().put(TOMCAT_BLOCKING_SEND_TIMEOUT, sendTimeout);
+        session.getUserProperties().put(JETTY_INPUT_BUFFER_SIZE, JETTY_CLIENT_READ);
+    }
+
+    /**
+     * Ends the session when its login does: after {@code left}, the browser is closed with 1008
+     * ("session expired") and the upstream with 1001, so a WebSocket cannot outlive the session's
+     * maximum lifetime. The browser's reconnect then needs a new bootstrap.
+     */
+    void expireAfter(java.time.Duration left) {
+        long millis = Math.max(0, left.toMillis());
+        Scheduler.Task task = connector.scheduler().schedule(
+                () -> connector.executor().execute(this::sessionExpired), millis, TimeUnit.MILLISECONDS);
+        synchronized (this) {
+            if (!closing) {
+                expiry = task;
+                return;
+            }
+        }
+        task.cancel();
+    }
+
+    private void sessionExpired() {
+        endSession("session expired", "closed at the end of the session's maximum lifetime");
+    }
+
+    /**
+     * Ends the relay because its session was revoked: the browser is closed with 1008 ("session
+     * revoked") and the upstream with 1001. The browser's reconnect is refused (401).
+     *
+     * @return false when the relay was already closing
+     */
+    boolean revoke() {
+        return endSession("session revoked", "closed: its session was revoked");
+    }
+
+    private boolean endSession(String reason, String logMessage) {
+        if (!beginClosing(CloseCodes.POLICY, reason)) {
+            return false;
+        }
+        LOG.info("{}: {}", describe(), logMessage);
+        closeClient(CloseCodes.POLICY, reason);
+        closeUpstream(CloseCodes.GOING_AWAY, reason);
+        finish();
+        return true;
+    }
+
+    /** Called after the browser's upgrade was handed to the container: it must open in time. */
+    void expectClientWithin(long millis) {
+        connector.scheduler().schedule(() -> {
+            if (clientSession == null && !isClosing()) {
+                connector.executor().execute(() -> abandon("the browser did not complete its handshake"));
+            }
+        }, millis, TimeUnit.MILLISECONDS);
+    }
+
+    /** Gives up on a relay whose browser side never opened: the upstream is closed with 1001. */
+    void abandon(String why) {
+        if (!beginClosing(CloseCodes.GOING_AWAY, why)) {
+            return;
+        }
+        LOG.debug("{}: {}", describe(), why);
+        closeUpstream(CloseCodes.GOING_AWAY, why);
+        finish();
+    }
+
+    // ------------------------------------------------------------------ upstream to browser
+
+    void onUpstreamText(String part, boolean last) {
+        upstreamDemand.set(false);
+        upstreamActive = System.nanoTime();
+        if (isClosing()) {
+            demandUpstream(); // read on towards the upstream's close frame
+            return;
+        }
+        boolean whole = !upstreamInMessage && last;
+        upstreamInMessage = !last;
+        if (!upstreamWithinLimit(utf8Length(part), last)) {
+            return;
+        }
+        if (whole) {
+            sendToClient(null, (s, completion) -> s.getAsyncRemote().sendText(part,
+                    result -> completion.accept(result.isOK() ? null : result.getException())));
+        } else if (part.isEmpty() && !last) {
+            demandUpstream(); // a fragment that ended inside a UTF-8 sequence: nothing to send yet
+        } else {
+            sendToClient(null, (s, completion) -> {
+                s.getBasicRemote().sendText(part, last);
+                completion.accept(null);
+            });
+        }
+    }
+
+    void onUpstreamBinary(ByteBuffer part, boolean last, Callback callback) {
+        upstreamDemand.set(false);
+        upstreamActive = System.nanoTime();
+        if (isClosing()) {
+            callback.succeed();
+            demandUpstream();
+            return;
+        }
+        boolean whole = !upstreamInMessage && last;
+        upstreamInMessage = !last;
+        if (!upstreamWithinLimit(part.remaining(), last)) {
+            callback.succeed();
+            return;
+        }
+        if (whole) {
+            sendToClient(callback, (s, completion) -> s.getAsyncRemote().sendBinary(part,
+                    result -> completion.accept(result.isOK() ? null : result.getException())));
+        } else {
+            sendToClient(callback, (s, completion) -> {
+                s.getBasicRemote().sendBinary(part, last);
+                completion.accept(null);
+            });
+        }
+    }
+
+    void onUpstreamPing(ByteBuffer payload) {
+        upstreamDemand.set(false);
+        upstreamActive = System.nanoTime();
+        if (isClosing()) {
+            demandUpstream();
+            return;
+        }
+        // Relayed, so the upstream's ping is answered by the browser itself.
+        sendToClient(null, (s, completion) -> {
+            s.getBasicRemote().sendPing(payload);
+            completion.accept(null);
+        });
+    }
+
+    void onUpstreamPong(ByteBuffer payload) {
+        upstreamDemand.set(false);
+        upstreamActive = System.nanoTime();
+        if (isClosing() || isKeepAlive(payload)) {
+            demandUpstream();
+            return;
+        }
+        sendToClient(null, (s, completion) -> {
+            s.getBasicRemote().sendPong(payload);
+            completion.accept(null);
+        });
+    }
+
+    void onUpstreamClose(int code, String reason) {
+        upstreamClosed = true;
+        closeFrom(Side.UPSTREAM, code, reason);
+    }
+
+    void onUpstreamError(Throwable cause) {
+        fail(Side.UPSTREAM, cause);
+    }
+
+    /** Starts one send to the browser; when it completes, the upstream frame is released and the next one demanded. */
+    private void sendToClient(Callback frameCallback, ClientSend send) {
+        toClient.submit(done -> {
+            AtomicBoolean once = new AtomicBoolean();
+            Consumer<Throwable> completion = failure -> {
+                if (once.compareAndSet(false, true)) {
+                    done.run();
+                    afterClientSend(failure, frameCallback);
+                }
+            };
+            jakarta.websocket.Session s = clientSession;
+            try {
+                send.start(s, completion);
+            } catch (Throwable t) {
+                completion.accept(t);
+            }
+        });
+    }
+
+    private void afterClientSend(Throwable failure, Callback frameCallback) {
+        if (failure != null) {
+            if (frameCallback != null) {
+                // Released as consumed: failing it would make Jetty close the upstream with 1011 itself.
+                frameCallback.succeed();
+            }
+            fail(Side.CLIENT, failure);
+            return;
+        }
+        clientActive = System.nanoTime();
+        if (frameCallback != null) {
+            frameCallback.succeed();
+        }
+        demandUpstream();
+    }
+
+    /** Asks Jetty for the next upstream event, unless a demand is already outstanding. */
+    private void demandUpstream() {
+        Session s = upstreamSession;
+        if (s != null && !upstreamClosed && upstreamDemand.compareAndSet(false, true)) {
+            try {
+                s.demand();
+            } catch (RuntimeException e) {
+                LOG.debug("{}: demand on a closed upstream: {}", describe(), safe(e));
+            }
+        }
+    }
+
+    private boolean upstreamWithinLimit(long bytes, boolean last) {
+        long total = upstreamMessageBytes + bytes;
+        upstreamMessageBytes = last ? 0 : total;
+        if (total > settings.maxMessageSize()) {
+            tooBig(Side.UPSTREAM, total);
+            return false;
+        }
+        return true;
+    }
+
+    // ------------------------------------------------------------------ browser to upstream
+
+    /** A part of a browser text message; returns once the upstream took it. */
+    void onClientText(String part, boolean last) {
+        clientActive = System.nanoTime();
+        if (isClosing() || !clientWithinLimit(utf8Length(part), last)) {
+            return;
+        }
+        if (part.isEmpty() && !last) {
+            return; // a part that ended inside a UTF-8 sequence: nothing to send yet
+        }
+        Callback.Completable sent = new Callback.Completable();
+        try {
+            upstreamSession.sendPartialText(part, last, sent);
+        } catch (RuntimeException e) {
+            sent.fail(e);
+        }
+        awaitUpstream(sent);
+    }
+
+    /** A part of a browser binary message; returns once the upstream took it. */
+    void onClientBinary(ByteBuffer part, boolean last) {
+        clientActive = System.nanoTime();
+        if (isClosing() || !clientWithinLimit(part.remaining(), last)) {
+            return;
+        }
+        Callback.Completable sent = new Callback.Completable();
+        try {
+            upstreamSession.sendPartialBinary(part, last, sent);
+        } catch (RuntimeException e) {
+            sent.fail(e);
+        }
+        awaitUpstream(sent);
+    }
+
+    void onClientPong(ByteBuffer payload) {
+        clientActive = System.nanoTime();
+        if (isClosing() || isKeepAlive(payload)) {
+            return;
+        }
+        Callback.Completable sent = new Callback.Completable();
+        try {
+            upstreamSession.sendPong(payload, sent);
+        } catch (RuntimeException e) {
+            sent.fail(e);
+        }
+        awaitUpstream(sent);
+    }
+
+    void onClientClose(int code, String reason) {
+        clientClosed = true;
+        closeFrom(Side.CLIENT, code, reason);
+    }
+
+    void onClientError(Throwable cause) {
+        fail(Side.CLIENT, cause);
+    }
+
+    /**
+     * Holds the container's thread until the upstream send completed, so the container reads no
+     * further browser data meanwhile. The buffer handed to the send belongs to the container, so
+     * this returns only once Jetty is done with it; when the relay is closing and the upstream does
+     * not let go within the grace period, the upstream is disconnected, which fails the send.
+     */
+    private void awaitUpstream(Callback.Completable sent) {
+        long start = System.nanoTime();
+        boolean disconnected = false;
+        while (true) {
+            try {
+                sent.get(1, TimeUnit.SECONDS);
+                upstreamActive = System.nanoTime();
+                return;
+            } catch (TimeoutException e) {
+                if (!disconnected && isClosing()
+                        && System.nanoTime() - start > TimeUnit.MILLISECONDS.toNanos(CLOSE_GRACE_MILLIS)) {
+                    disconnected = true;
+                    upstreamSession.disconnect();
+                }
+            } catch (ExecutionException e) {
+                fail(Side.UPSTREAM, e.getCause());
+                return;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                fail(Side.CLIENT, e);
+                return;
+            }
+        }
+    }
+
+    private boolean clientWithinLimit(long bytes, boolean last) {
+        long total = clientMessageBytes + bytes;
+        clientMessageBytes = last ? 0 : total;
+        if (total > settings.maxMessageSize()) {
+            tooBig(Side.CLIENT, total);
+            return false;
+        }
+        return true;
+    }
+
+    // ------------------------------------------------------------------ keep-alive and idle timeout
+
+    private void scheduleTick() {
+        long period = settings.pingInterval().toMillis();
+        if (period > 0) {
+            timer = connector.scheduler().schedule(this::tick, period, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** Runs on the shared scheduler thread: decides quickly, hands anything that may block to the executor. */
+    private void tick() {
+        if (isClosing()) {
+            return;
+        }
+        long now = System.nanoTime();
+        long idle = settings.idleTimeout().toNanos();
+        if (idle > 0) {
+            Side silent = now - clientActive > idle ? Side.CLIENT : now - upstreamActive > idle ? Side.UPSTREAM : null;
+            if (silent != null) {
+                connector.executor().execute(() -> idle(silent));
+                return;
+            }
+        }
+        long ping = settings.pingInterval().toNanos();
+        if (now - upstreamActive >= ping) {
+            Session s = upstreamSession;
+            if (s != null) {
+                s.sendPing(ByteBuffer.wrap(KEEPALIVE), Callback.NOOP);
+            }
+        }
+        if (now - clientActive >= ping && !toClient.busy()) {
+            connector.executor().execute(() -> toClient.submitIfIdle(done -> {
+                try {
+                    clientSession.getBasicRemote().sendPing(ByteBuffer.wrap(KEEPALIVE));
+                } catch (Exception e) {
+                    LOG.debug("{}: keep-alive ping to the browser failed: {}", describe(), safe(e));
+                } finally {
+                    done.run();
+                }
+            }));
+        }
+        synchronized (this) {
+            if (!closing) {
+                scheduleTick();
+            }
+        }
+    }
+
+    private void idle(Side silent) {
+        if (!beginClosing(CloseCodes.GOING_AWAY, "idle timeout")) {
+            return;
+        }
+        LOG.info("{}: closed after {} of silence from the {}", describe(), settings.idleTimeout(), silent.label);
+        closeClient(CloseCodes.GOING_AWAY, "idle timeout");
+        closeUpstream(CloseCodes.GOING_AWAY, "idle timeout");
+        finish();
+    }
+
+    // ------------------------------------------------------------------ closing
+
+    /** One side closed with {@code code}: the other side gets the same code and reason. */
+    private void closeFrom(Side side, int code, String reason) {
+        int forwarded = CloseCodes.forward(code);
+        String forwardedReason = CloseCodes.forwardReason(code, reason, side.label + " connection lost");
+        if (!beginClosing(forwarded, forwardedReason)) {
+            return;
+        }
+        if (code == CloseCodes.ABNORMAL) {
+            LOG.info("{}: the {} connection ended without a close frame", describe(), side.label);
+        } else {
+            LOG.debug("{}: the {} closed with {}", describe(), side.label, code);
+        }
+        if (side == Side.CLIENT) {
+            closeUpstream(forwarded, forwardedReason);
+        } else {
+            closeClient(forwarded, forwardedReason);
+        }
+        finish();
+    }
+
+    /** One side failed: the other is closed with 1011 (1009 for an oversized message, 1001 after a timeout). */
+    private void fail(Side side, Throwable cause) {
+        int code = cause instanceof MessageTooLargeException || cause instanceof org.eclipse.jetty.websocket.core.exception.MessageTooLargeException
+                ? CloseCodes.TOO_BIG
+                : cause instanceof WebSocketTimeoutException || cause instanceof java.net.SocketTimeoutException
+                        ? CloseCodes.GOING_AWAY : CloseCodes.UNEXPECTED;
+        boolean lost = cause instanceof java.io.EOFException || cause instanceof java.nio.channels.ClosedChannelException;
+        String reason = code == CloseCodes.TOO_BIG ? "message too big"
+                : code == CloseCodes.GOING_AWAY ? side.label + " timed out"
+                : lost ? side.label + " connection lost" : side.label + " failed";
+        if (!beginClosing(code, reason)) {
+            return;
+        }
+        if (side == Side.UPSTREAM && upstreamSession == null) {
+            // A failed handshake: WebSocketTunnel reports it with the answer it gives the browser.
+            LOG.debug("{}: upstream handshake failed: {}", describe(), safe(cause));
+        } else if (side == Side.UPSTREAM) {
+            LOG.warn("{}: the upstream WebSocket failed: {}", describe(), safe(cause));
+        } else {
+            LOG.info("{}: the browser WebSocket failed: {}", describe(), safe(cause));
+        }
+        closeClient(code, reason);
+        closeUpstream(code, reason);
+        finish();
+    }
+
+    private void tooBig(Side from, long bytes) {
+        if (!beginClosing(CloseCodes.TOO_BIG, "message too big")) {
+            return;
+        }
+        LOG.info("{}: a message from the {} exceeded {} bytes ({} so far); closing with 1009", describe(),
+                from.label, settings.maxMessageSize(), bytes);
+        closeClient(CloseCodes.TOO_BIG, "message too big");
+        closeUpstream(CloseCodes.TOO_BIG, "message too big");
+        finish();
+    }
+
+    /** ide-proxy is stopping: both sides are closed with 1001. */
+    void shutdown() {
+        String reason = "ide-proxy is shutting down";
+        if (!beginClosing(CloseCodes.GOING_AWAY, reason)) {
+            return;
+        }
+        closeClient(CloseCodes.GOING_AWAY, reason);
+        closeUpstream(CloseCodes.GOING_AWAY, reason);
+        finish();
+    }
+
+    synchronized boolean isClosing() {
+        return closing;
+    }
+
+    /** Marks the relay closing; false when it already was. Remembers the code for a browser not yet open. */
+    private synchronized boolean beginClosing(int code, String reason) {
+        if (closing) {
+            return false;
+        }
+        closing = true;
+        owedClientCode = code;
+        owedClientReason = reason;
+        return true;
+    }
+
+    private void finish() {
+        Scheduler.Task t;
+        Scheduler.Task e;
+        synchronized (this) {
+            t = timer;
+            timer = null;
+            e = expiry;
+            expiry = null;
+        }
+        if (t != null) {
+            t.cancel();
+        }
+        if (e != null) {
+            e.cancel();
+        }
+        registry.remove(this);
+    }
+
+    /** Closes the browser side after whatever send is in progress; forcibly after the grace period. */
+    private void closeClient(int code, String reason) {
+        jakarta.websocket.Session s;
+        synchronized (this) {
+            s = clientSession;
+            if (s == null) {
+                return; // not open yet: onClientOpen() closes it with the owed code
+            }
+        }
+        if (clientClosed) {
+            return;
+        }
+        CloseReason closeReason = new CloseReason(CloseReason.CloseCodes.getCloseCode(code), CloseCodes.truncate(reason));
+        AtomicBoolean sent = new AtomicBoolean();
+        toClient.submit(done -> {
+            try {
+                closeQuietly(s, closeReason);
+            } finally {
+                sent.set(true);
+                done.run();
+            }
+        });
+        if (!sent.get()) {
+            connector.scheduler().schedule(() -> {
+                if (!sent.get() && !clientClosed) {
+                    connector.executor().execute(() -> closeQuietly(s, closeReason));
+                }
+            }, CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void closeQuietly(jakarta.websocket.Session s, CloseReason closeReason) {
+        try {
+            if (s.isOpen()) {
+                s.close(closeReason);
+            }
+        } catch (Exception e) {
+            LOG.debug("{}: closing the browser session: {}", describe(), safe(e));
+        }
+    }
+
+    /** Closes the upstream side, keeps reading towards its close reply, and disconnects it after the grace period. */
+    private void closeUpstream(int code, String reason) {
+        Session s = upstreamSession;
+        if (s == null || upstreamClosed) {
+            return;
+        }
+        try {
+            s.close(code, CloseCodes.truncate(reason), Callback.NOOP);
+        } catch (RuntimeException e) {
+            LOG.debug("{}: closing the upstream session: {}", describe(), safe(e));
+        }
+        demandUpstream();
+        connector.scheduler().schedule(() -> {
+            if (!upstreamClosed) {
+                s.disconnect();
+            }
+        }, CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private static boolean isKeepAlive(ByteBuffer payload) {
+        if (payload == null || payload.remaining() != KEEPALIVE.length) {
+            return false;
+        }
+        byte[] bytes = new byte[KEEPALIVE.length];
+        payload.duplicate().get(bytes);
+        return Arrays.equals(bytes, KEEPALIVE);
+    }
+
+    /** An exception for a log line: URLs' sensitive parameters redacted, control characters escaped. */
+    static String safe(Throwable t) {
+        return LogSafe.clean(LogSafe.redactUrls(String.valueOf(t)));
+    }
+
+    /** Bytes of {@code s} in UTF-8, without encoding it. */
+    static long utf8Length(String s) {
+        long n = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x80) {
+                n += 1;
+            } else if (c < 0x800) {
+                n += 2;
+            } else if (Character.isSurrogate(c)) {
+                n += 2; // a pair is 4 bytes in all
+            } else {
+                n += 3;
+            }
+        }
+        return n;
+    }
+
+    /** One send to the browser, reporting its outcome (null for success) exactly once. */
+    @FunctionalInterface
+    private interface ClientSend {
+        void start(jakarta.websocket.Session clientSession, Consumer<Throwable> completion) throws Exception;
+    }
+
+    // ------------------------------------------------------------------ for tests and diagnostics
+
+    jakarta.websocket.Session clientSession() {
+        return clientSession;
+    }
+
+    Session upstreamSession() {
+        return upstreamSession;
+    }
+}
