@@ -4,40 +4,43 @@ import com.auth0.jwt.algorithms.Algorithm;
 import dev.ideproxy.access.AccessPolicy;
 import dev.ideproxy.access.BearerJwtAccessPolicy;
 import dev.ideproxy.access.PrincipalAccessPolicy;
-import dev.ideproxy.internal.bootstrap.IdeBootstrapServlet;
-import dev.ideproxy.internal.bootstrap.SessionCookie;
 import dev.ideproxy.config.ConfigException;
 import dev.ideproxy.config.ConfigOption;
 import dev.ideproxy.config.IdeProxyConfig;
+import dev.ideproxy.internal.bootstrap.IdeBootstrapServlet;
 import dev.ideproxy.internal.http.IdeProxyServlet;
+import dev.ideproxy.internal.session.SessionCookie;
+import dev.ideproxy.internal.session.Sessions;
+import dev.ideproxy.internal.token.Pem;
+import dev.ideproxy.internal.token.TokenKeys;
+import dev.ideproxy.internal.token.TokenService;
+import dev.ideproxy.internal.token.TokenService.Minted;
+import dev.ideproxy.internal.tunnel.HeaderPolicy;
+import dev.ideproxy.internal.tunnel.IdeTunnelFilter;
+import dev.ideproxy.internal.tunnel.TunnelPaths;
+import dev.ideproxy.internal.tunnel.WorkspaceOrigins;
+import dev.ideproxy.internal.web.TrustedProxies;
+import dev.ideproxy.internal.websocket.WebSocketTunnel;
 import dev.ideproxy.target.StaticTargetResolver;
 import dev.ideproxy.target.TargetResolver;
 import dev.ideproxy.target.TemplateTargetResolver;
 import dev.ideproxy.token.InMemoryReplayStore;
 import dev.ideproxy.token.InMemoryRevocationStore;
-import dev.ideproxy.internal.token.Pem;
 import dev.ideproxy.token.ReplayStore;
 import dev.ideproxy.token.RevocationStore;
-import dev.ideproxy.internal.token.TokenKeys;
-import dev.ideproxy.internal.token.TokenService;
-import dev.ideproxy.internal.tunnel.HeaderPolicy;
-import dev.ideproxy.internal.tunnel.IdeTunnelFilter;
-import dev.ideproxy.internal.tunnel.TrustedProxies;
-import dev.ideproxy.internal.tunnel.TunnelPaths;
-import dev.ideproxy.internal.tunnel.WorkspaceOrigins;
-import dev.ideproxy.internal.web.LogSafe;
-import dev.ideproxy.internal.websocket.WebSocketTunnel;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.FilterRegistration;
 import jakarta.servlet.ServletContext;
 import jakarta.servlet.ServletRegistration;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.security.interfaces.RSAPublicKey;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,20 +57,23 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>Immutable and thread-safe once built.
+ *
+ * <p>{@link #install} builds the parts and hands each only the collaborators it uses: nothing in the
+ * library refers back to this class. The parts live in {@code dev.ideproxy.internal.*}, which is not
+ * API; the API is this class, its {@link Builder}, the configuration ({@code dev.ideproxy.config}) and
+ * the extension points ({@code dev.ideproxy.access}, {@code dev.ideproxy.target},
+ * {@code dev.ideproxy.token}).
  */
 public final class IdeProxy {
     private static final Logger LOG = LoggerFactory.getLogger(IdeProxy.class);
 
     private final IdeProxyConfig config;
-    private final TokenService tokens;
     private final AccessPolicy accessPolicy;
     private final TargetResolver targetResolver;
-    private final SessionCookie sessionCookie;
     private final HeaderPolicy headerPolicy;
     private final WorkspaceOrigins workspaceOrigins;
+    private final Sessions sessions;
     private final Clock clock;
-    /** The WebSocket tunnels of the contexts this proxy is installed on, to close revoked sessions. */
-    private final List<WebSocketTunnel> installed = new CopyOnWriteArrayList<>();
 
     private IdeProxy(Builder b) {
         this.config = b.config;
@@ -76,26 +82,16 @@ public final class IdeProxy {
                 : new InMemoryReplayStore(config.tokenReplayCapacity(), clock);
         RevocationStore revocations = b.revocationStore != null ? b.revocationStore
                 : new InMemoryRevocationStore(clock);
-        this.tokens = new TokenService(TokenKeys.from(config), config.tokenTtl(), config.sessionTtl(),
+        TokenService tokens = new TokenService(TokenKeys.from(config), config.tokenTtl(), config.sessionTtl(),
                 config.sessionMaxLifetime(), replayStore, revocations, clock);
         this.accessPolicy = b.accessPolicy != null ? b.accessPolicy : accessPolicyFrom(config, clock);
         this.targetResolver = b.targetResolver != null ? b.targetResolver : targetResolverFrom(config);
         TrustedProxies trustedProxies = trustedProxiesFrom(config);
-        this.sessionCookie = new SessionCookie(config, trustedProxies);
+        this.sessions = new Sessions(tokens, new SessionCookie(config, trustedProxies), clock);
         this.headerPolicy = new HeaderPolicy(config.cookieName(), config.stripPrefix(), trustedProxies);
         this.workspaceOrigins = WorkspaceOrigins.from(config);
         // A store that pushes revocations (a shared one) closes this node's WebSockets at once.
-        revocations.addRevocationListener(this::closeRevokedWebSockets);
-    }
-
-    /** Closes this node's live WebSockets whose sessions are revoked; returns how many. */
-    private int closeRevokedWebSockets() {
-        installed.removeIf(WebSocketTunnel::isStopped);
-        int closed = 0;
-        for (WebSocketTunnel webSockets : installed) {
-            closed += webSockets.closeRevoked();
-        }
-        return closed;
+        revocations.addRevocationListener(sessions::closeRevoked);
     }
 
     /** Starts building ide-proxy from a configuration. */
@@ -110,18 +106,22 @@ public final class IdeProxy {
      * specification allows programmatic registration only there.
      */
     public void install(ServletContext context) {
-        ServletRegistration.Dynamic bootstrap = context.addServlet("ide-proxy-bootstrap", new IdeBootstrapServlet(this));
+        Predicate<String> validWorkspaceId = id -> id != null && config.workspaceIdPattern().matcher(id).matches();
+        ServletRegistration.Dynamic bootstrap = context.addServlet("ide-proxy-bootstrap", new IdeBootstrapServlet(
+                validWorkspaceId, workspaceOrigins, accessPolicy, targetResolver, sessions, clock));
         bootstrap.addMapping(TunnelPaths.API_MAPPING);
         bootstrap.setAsyncSupported(true);
 
-        WebSocketTunnel webSockets = new WebSocketTunnel(this);
+        WebSocketTunnel webSockets = WebSocketTunnel.create(config, headerPolicy, sessions, clock);
         webSockets.bindTo(context); // closes live WebSockets and stops their client with the context
-        installed.add(webSockets);
-        FilterRegistration.Dynamic filter = context.addFilter("ide-proxy-tunnel", new IdeTunnelFilter(this, webSockets));
+        FilterRegistration.Dynamic filter = context.addFilter("ide-proxy-tunnel", new IdeTunnelFilter(
+                validWorkspaceId, workspaceOrigins, sessions, targetResolver, config.stripPrefix(),
+                webSockets.upgradeHandler()));
         filter.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, TunnelPaths.TUNNEL_MAPPING);
         filter.setAsyncSupported(true);
 
-        ServletRegistration.Dynamic proxy = context.addServlet("ide-proxy-http", new IdeProxyServlet(this));
+        ServletRegistration.Dynamic proxy = context.addServlet("ide-proxy-http",
+                new IdeProxyServlet(headerPolicy, config.upstreamConnectTimeout()));
         proxy.addMapping(TunnelPaths.TUNNEL_MAPPING);
         proxy.setAsyncSupported(true);
         proxy.setLoadOnStartup(1);
@@ -137,8 +137,9 @@ public final class IdeProxy {
      * tunnel answers 401; the user must open the IDE again through the portal, whose access policy
      * decides anew), and its live WebSockets on this node are closed at once (the browser with 1008
      * "session revoked", the upstream with 1001). Other nodes sharing the {@link RevocationStore}
-     * refuse the sessions at once and close their WebSockets within {@code session.revocation-check}.
-     * HTTP exchanges already under way (a download, an event stream) run to their end.
+     * refuse the sessions at once and close their WebSockets when the store tells them, or within
+     * {@code session.revocation-check}. HTTP exchanges already under way (a download, an event stream)
+     * run to their end.
      *
      * @param workspaceId the workspace, or null for every workspace
      * @param user        the user, or null for every user (not both null)
@@ -146,50 +147,36 @@ public final class IdeProxy {
      * @throws RuntimeException what the {@link RevocationStore} throws when it cannot record the revocation
      */
     public int revokeSessions(String workspaceId, String user) {
-        tokens.revoke(workspaceId, user);
-        int closed = closeRevokedWebSockets();
-        LOG.info("sessions revoked: workspace {}, user {}; {} live WebSocket(s) closed",
-                workspaceId == null ? "(any)" : workspaceId, user == null ? "(any)" : LogSafe.clean(user), closed);
-        return closed;
+        return sessions.revoke(workspaceId, user);
     }
 
+    /**
+     * A bootstrap link for {@code user} on {@code workspaceId}, as the mint endpoint answers it after
+     * the access policy allowed: for a host application that decides access itself, in the same JVM.
+     * The link is single-use and valid for {@code token.ttl}.
+     *
+     * @param contextPath the context path ide-proxy is installed under ({@code ""} for the root)
+     * @return the link: relative to the proxy's origin in path mode, absolute on the workspace's own
+     *         origin in host mode ({@code workspace.origin})
+     * @throws IllegalArgumentException when {@code workspaceId} is not a valid id, or cannot have an
+     *         origin of its own in host mode
+     */
+    public BootstrapLink bootstrapLink(String contextPath, String workspaceId, String user) {
+        Objects.requireNonNull(contextPath, "contextPath");
+        Objects.requireNonNull(user, "user");
+        if (workspaceId == null || !config.workspaceIdPattern().matcher(workspaceId).matches()
+                || !workspaceOrigins.canServe(workspaceId)) {
+            throw new IllegalArgumentException("not a valid workspace id");
+        }
+        Minted minted = sessions.mintBootstrap(workspaceId, user);
+        String url = workspaceOrigins.prefix(workspaceId) + TunnelPaths.bootstrapPath(contextPath, workspaceId)
+                + "?token=" + URLEncoder.encode(minted.token(), StandardCharsets.US_ASCII);
+        return new BootstrapLink(url, minted.expiresAt());
+    }
+
+    /** The configuration this proxy was built from. */
     public IdeProxyConfig config() {
         return config;
-    }
-
-    public TokenService tokens() {
-        return tokens;
-    }
-
-    public AccessPolicy accessPolicy() {
-        return accessPolicy;
-    }
-
-    public TargetResolver targetResolver() {
-        return targetResolver;
-    }
-
-    public SessionCookie sessionCookie() {
-        return sessionCookie;
-    }
-
-    /** The header policy of both tunnel paths, with the configured trusted proxies. */
-    /** Path mode (one origin for all workspaces) or host mode (an origin per workspace). */
-    public WorkspaceOrigins workspaceOrigins() {
-        return workspaceOrigins;
-    }
-
-    public HeaderPolicy headerPolicy() {
-        return headerPolicy;
-    }
-
-    public Clock clock() {
-        return clock;
-    }
-
-    /** True when {@code workspaceId} matches the configured id pattern. */
-    public boolean isValidWorkspaceId(String workspaceId) {
-        return workspaceId != null && config.workspaceIdPattern().matcher(workspaceId).matches();
     }
 
     static TrustedProxies trustedProxiesFrom(IdeProxyConfig config) {

@@ -6,7 +6,6 @@ import com.sun.net.httpserver.HttpServer;
 import dev.ideproxy.IdeProxy;
 import dev.ideproxy.config.ConfigOption;
 import dev.ideproxy.config.IdeProxyConfig;
-import dev.ideproxy.internal.token.TokenType;
 import java.io.IOException;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
@@ -70,10 +69,20 @@ public final class ProxyLauncher {
             case "tomcat" -> startTomcat(port, proxy);
             default -> throw new IllegalArgumentException("jetty or tomcat, not " + kind);
         }
-        String token = proxy.tokens().mint(TokenType.SESSION, "bench", "bench").token();
-        Files.writeString(cookieFile, proxy.config().cookieName() + "=" + token);
+        Files.writeString(cookieFile, sessionCookie(proxy, port));
         startProbe(probePort);
         System.out.println("ide-proxy on " + kind + " listening on " + port);
+    }
+
+    /** The session cookie a browser gets: a bootstrap link minted through the API, redeemed over HTTP. */
+    private static String sessionCookie(IdeProxy proxy, int port) throws Exception {
+        String link = proxy.bootstrapLink("", "bench", "bench").url();
+        java.net.http.HttpResponse<Void> response = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + link)).build(),
+                java.net.http.HttpResponse.BodyHandlers.discarding());
+        String setCookie = response.headers().firstValue("Set-Cookie")
+                .orElseThrow(() -> new IllegalStateException("bootstrap answered " + response.statusCode()));
+        return setCookie.substring(0, setCookie.indexOf(';'));
     }
 
     private static void startJetty(int port, IdeProxy proxy) throws Exception {

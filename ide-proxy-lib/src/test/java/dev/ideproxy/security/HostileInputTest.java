@@ -673,7 +673,7 @@ class HostileInputTest {
 
         /** A token signed by this proxy's own keys, as if minted at {@code at}. */
         String mintAt(TokenType type, String workspace, Instant at) {
-            TokenService past = new TokenService(proxy.tokens().keys(), Duration.ofSeconds(60), Duration.ofHours(8),
+            TokenService past = new TokenService(TokenKeys.from(proxy.config()), Duration.ofSeconds(60), Duration.ofHours(8),
                     Duration.ofHours(12), new InMemoryReplayStore(10, Clock.fixed(at, ZoneOffset.UTC)),
                     Clock.fixed(at, ZoneOffset.UTC));
             return secret(past.mint(type, workspace, "alice").token());

@@ -2,11 +2,9 @@ package dev.ideproxy.war;
 
 import com.auth0.jwt.JWT;
 import com.auth0.jwt.algorithms.Algorithm;
+import dev.ideproxy.BootstrapLink;
 import dev.ideproxy.IdeProxy;
 import dev.ideproxy.config.ConfigOption;
-import dev.ideproxy.internal.token.TokenService.Minted;
-import dev.ideproxy.internal.token.TokenType;
-import dev.ideproxy.internal.tunnel.TunnelPaths;
 import jakarta.servlet.ServletContext;
 import java.io.PrintStream;
 import java.time.Instant;
@@ -30,7 +28,7 @@ final class Demo {
             return;
         }
         String contextPath = context.getContextPath();
-        Minted bootstrap = proxy.tokens().mint(TokenType.BOOTSTRAP, WORKSPACE, USER);
+        BootstrapLink bootstrap = proxy.bootstrapLink(contextPath, WORKSPACE, USER);
         String bearer = JWT.create()
                 .withSubject(USER)
                 .withArrayClaim(proxy.config().value(ConfigOption.AUTH_JWT_WORKSPACES_CLAIM), new String[] {WORKSPACE})
@@ -40,9 +38,8 @@ final class Demo {
         out.println();
         out.println("ide-proxy demo: workspace '" + WORKSPACE + "' -> " + proxy.config().targets().get(WORKSPACE));
         out.println("  Open the IDE (link valid until " + bootstrap.expiresAt() + "):");
-        // Host mode (workspace.origin, e.g. http://{id}.localhost:8000): the link must be on the workspace's host.
-        String linkBase = proxy.workspaceOrigins().perWorkspace() ? proxy.workspaceOrigins().prefix(WORKSPACE) : base;
-        out.println("    " + linkBase + TunnelPaths.bootstrapPath(contextPath, WORKSPACE) + "?token=" + bootstrap.token());
+        // Host mode (workspace.origin, e.g. http://{id}.localhost:8000): the link is absolute, on the workspace's host.
+        out.println("    " + (bootstrap.url().startsWith("/") ? base + bootstrap.url() : bootstrap.url()));
         out.println("  Mint another link, as a portal would:");
         out.println("    curl -s -X POST -H 'Authorization: Bearer " + bearer + "' " + base
                 + contextPath + "/api/dev/" + WORKSPACE + "/ide-token");

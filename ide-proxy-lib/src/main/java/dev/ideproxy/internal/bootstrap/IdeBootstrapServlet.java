@@ -1,15 +1,17 @@
 package dev.ideproxy.internal.bootstrap;
 
-import dev.ideproxy.IdeProxy;
 import dev.ideproxy.access.AccessDecision;
-import dev.ideproxy.target.Target;
-import dev.ideproxy.token.ReplayStoreUnavailableException;
+import dev.ideproxy.access.AccessPolicy;
+import dev.ideproxy.internal.session.Sessions;
 import dev.ideproxy.internal.token.TokenRejectedException;
 import dev.ideproxy.internal.token.TokenService.Minted;
-import dev.ideproxy.internal.token.TokenType;
 import dev.ideproxy.internal.token.VerifiedToken;
 import dev.ideproxy.internal.tunnel.PathGuard;
 import dev.ideproxy.internal.tunnel.TunnelPaths;
+import dev.ideproxy.internal.tunnel.WorkspaceOrigins;
+import dev.ideproxy.target.Target;
+import dev.ideproxy.target.TargetResolver;
+import dev.ideproxy.token.ReplayStoreUnavailableException;
 import dev.ideproxy.internal.web.Failure;
 import dev.ideproxy.internal.web.LogSafe;
 import dev.ideproxy.internal.web.Responses;
@@ -18,10 +20,13 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.net.URLEncoder;
+import java.time.Clock;
+import java.time.Instant;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,7 +43,7 @@ import org.slf4j.LoggerFactory;
  *   one only takes a {@code Set-Cookie} with the cookie's path.</li>
  *   <li>{@code POST /api/dev/{id}/revoke[?user=...]}: the access policy decides, as for a token; then
  *   every session of the workspace (or of that user on it) that began up to now is ended, live
- *   WebSockets included ({@link IdeProxy#revokeSessions}). The workspace need not exist any more.</li>
+ *   WebSockets included ({@link Sessions#revoke}). The workspace need not exist any more.</li>
  * </ul>
  */
 public final class IdeBootstrapServlet extends HttpServlet {
@@ -55,10 +60,22 @@ public final class IdeBootstrapServlet extends HttpServlet {
     /** Optional query parameter of the bootstrap: where inside the tunnel to land. */
     public static final String PATH_PARAMETER = "path";
 
-    private final transient IdeProxy proxy;
+    private final transient Predicate<String> validWorkspaceId;
+    private final transient WorkspaceOrigins origins;
+    private final transient AccessPolicy accessPolicy;
+    private final transient TargetResolver targets;
+    private final transient Sessions sessions;
+    private final transient Clock clock;
 
-    public IdeBootstrapServlet(IdeProxy proxy) {
-        this.proxy = proxy;
+    /** @param validWorkspaceId whether a path segment may name a workspace ({@code workspace.id-pattern}) */
+    public IdeBootstrapServlet(Predicate<String> validWorkspaceId, WorkspaceOrigins origins, AccessPolicy accessPolicy,
+                               TargetResolver targets, Sessions sessions, Clock clock) {
+        this.validWorkspaceId = validWorkspaceId;
+        this.origins = origins;
+        this.accessPolicy = accessPolicy;
+        this.targets = targets;
+        this.sessions = sessions;
+        this.clock = clock;
     }
 
     @Override
@@ -75,11 +92,11 @@ public final class IdeBootstrapServlet extends HttpServlet {
         String workspaceId = parts[1];
         String endpoint = parts[2];
         // The API endpoints answer JSON; the ones a browser opens answer a page.
-        boolean mint = MINT.equals(endpoint) || REVOKE.equals(endpoint);
+        boolean answersJson = MINT.equals(endpoint) || REVOKE.equals(endpoint);
         if (!request.getRequestURI().equals(contextPath(request) + "/api/dev/" + workspaceId + "/" + endpoint)) {
             // Reached through encoding or dot-segments (e.g. /__ide/%2e%2e/api/dev/...): refuse, as the tunnel does.
             LOG.info("refused {}: not the plain address of an endpoint", LogSafe.uri(request));
-            if (mint) {
+            if (answersJson) {
                 Responses.json(response, Failure.BAD_REQUEST, "not a valid address");
             } else {
                 Responses.page(response, Failure.BAD_REQUEST, "This address is not valid.");
@@ -87,7 +104,7 @@ public final class IdeBootstrapServlet extends HttpServlet {
             return;
         }
         String method = request.getMethod();
-        if (mint && !"POST".equals(method)) {
+        if (answersJson && !"POST".equals(method)) {
             response.setHeader("Allow", "POST");
             Responses.json(response, Failure.METHOD_NOT_ALLOWED, MINT.equals(endpoint)
                     ? "use POST to request an IDE token" : "use POST to revoke sessions");
@@ -104,8 +121,8 @@ public final class IdeBootstrapServlet extends HttpServlet {
             Responses.page(response, Failure.METHOD_NOT_ALLOWED, "Sign out with POST.");
             return;
         }
-        if (!proxy.isValidWorkspaceId(workspaceId)) {
-            if (mint) {
+        if (!validWorkspaceId.test(workspaceId)) {
+            if (answersJson) {
                 Responses.json(response, Failure.UNKNOWN_WORKSPACE, "unknown workspace");
             } else {
                 Responses.page(response, Failure.UNKNOWN_WORKSPACE, "There is no such workspace.");
@@ -127,7 +144,7 @@ public final class IdeBootstrapServlet extends HttpServlet {
      */
     private AccessDecision allowed(HttpServletRequest request, HttpServletResponse response, String workspaceId,
                                    String action) throws IOException {
-        AccessDecision decision = proxy.accessPolicy().check(request, workspaceId);
+        AccessDecision decision = accessPolicy.check(request, workspaceId);
         switch (decision.outcome()) {
             case UNAUTHENTICATED -> {
                 LOG.info("{} for workspace {} refused: {}", action, workspaceId, decision.reason());
@@ -151,24 +168,24 @@ public final class IdeBootstrapServlet extends HttpServlet {
         if (decision == null) {
             return;
         }
-        if (!proxy.workspaceOrigins().canServe(workspaceId)) {
+        if (!origins.canServe(workspaceId)) {
             Responses.json(response, Failure.UNKNOWN_WORKSPACE, "workspace " + workspaceId + " cannot have an origin of"
                     + " its own: with workspace.origin set, ids must be lower-case letters, digits and hyphens");
             return;
         }
-        if (proxy.targetResolver().resolve(workspaceId).isEmpty()) {
+        if (targets.resolve(workspaceId).isEmpty()) {
             Responses.json(response, Failure.UNKNOWN_WORKSPACE, "unknown workspace " + workspaceId);
             return;
         }
-        Minted minted = proxy.tokens().mint(TokenType.BOOTSTRAP, workspaceId, decision.user());
+        Minted minted = sessions.mintBootstrap(workspaceId, decision.user());
         // Host mode: an absolute URL on the workspace's own origin, where its cookie must be set.
-        String url = proxy.workspaceOrigins().prefix(workspaceId) + TunnelPaths.bootstrapPath(contextPath(request), workspaceId)
+        String url = origins.prefix(workspaceId) + TunnelPaths.bootstrapPath(contextPath(request), workspaceId)
                 + "?token=" + URLEncoder.encode(minted.token(), StandardCharsets.US_ASCII);
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("workspace", workspaceId);
         body.put("bootstrapUrl", url);
         body.put("expiresAt", minted.expiresAt().toString());
-        body.put("expiresIn", proxy.tokens().ttl(TokenType.BOOTSTRAP).toSeconds());
+        body.put("expiresIn", sessions.bootstrapTtl().toSeconds());
         LOG.info("bootstrap token issued to {} for workspace {}", decision.user(), workspaceId);
         Responses.writeJson(response, HttpServletResponse.SC_OK, body);
     }
@@ -176,7 +193,7 @@ public final class IdeBootstrapServlet extends HttpServlet {
     private void bootstrap(HttpServletRequest request, HttpServletResponse response, String workspaceId)
             throws IOException {
         response.setHeader("Referrer-Policy", "no-referrer");
-        if (!proxy.workspaceOrigins().accepts(request, workspaceId)) {
+        if (!origins.accepts(request, workspaceId)) {
             // Host mode: the cookie belongs on the workspace's own host. Checked before the token is used.
             LOG.info("bootstrap for workspace {} refused: not the workspace's own host", workspaceId);
             Responses.page(response, Failure.UNKNOWN_WORKSPACE, "This is not the address of workspace " + workspaceId
@@ -199,25 +216,23 @@ public final class IdeBootstrapServlet extends HttpServlet {
             if (tokens != null && tokens.length > 1) {
                 throw new TokenRejectedException(TokenRejectedException.Reason.MALFORMED);
             }
-            token = proxy.tokens().redeem(workspaceId, tokens == null ? null : tokens[0]);
+            token = sessions.redeem(workspaceId, tokens == null ? null : tokens[0]);
         } catch (TokenRejectedException e) {
             refuse(response, workspaceId, e);
             return;
         } catch (ReplayStoreUnavailableException e) {
             LOG.error("bootstrap for workspace {} refused, failing closed: {}", workspaceId, e.getMessage());
-            response.setHeader("Retry-After", Long.toString(proxy.tokens().ttl(TokenType.BOOTSTRAP).toSeconds()));
+            response.setHeader("Retry-After", Long.toString(sessions.bootstrapTtl().toSeconds()));
             Responses.page(response, Failure.SERVICE_UNAVAILABLE, "The IDE cannot be opened right now."
                     + " Try again in a minute from the portal.");
             return;
         }
-        Optional<Target> target = proxy.targetResolver().resolve(workspaceId);
+        Optional<Target> target = targets.resolve(workspaceId);
         if (target.isEmpty()) {
             Responses.page(response, Failure.UNKNOWN_WORKSPACE, "Workspace " + workspaceId + " no longer exists.");
             return;
         }
-        Minted session = proxy.tokens().startSession(token);
-        response.addHeader("Set-Cookie", proxy.sessionCookie().setCookieHeader(request, base, session, proxy.clock().instant()));
-        response.setHeader("Cache-Control", "no-store");
+        sessions.open(request, response, base, token);
         response.setStatus(HttpServletResponse.SC_SEE_OTHER);
         response.setHeader("Location", landing);
         LOG.info("session opened for {} on workspace {}", token.user(), workspaceId);
@@ -249,10 +264,10 @@ public final class IdeBootstrapServlet extends HttpServlet {
         }
         String user = users == null ? null : users[0];
         // Read before revoking: every session that began by this instant is surely ended.
-        java.time.Instant revokedAt = proxy.clock().instant();
+        Instant revokedAt = clock.instant();
         int closed;
         try {
-            closed = proxy.revokeSessions(workspaceId, user);
+            closed = sessions.revoke(workspaceId, user);
         } catch (RuntimeException e) {
             LOG.error("session revocation for workspace {} failed: {}", workspaceId, e.toString());
             response.setHeader("Retry-After", "10");
@@ -273,7 +288,7 @@ public final class IdeBootstrapServlet extends HttpServlet {
     private void logout(HttpServletRequest request, HttpServletResponse response, String workspaceId)
             throws IOException {
         String base = TunnelPaths.tunnelBase(contextPath(request), workspaceId);
-        response.addHeader("Set-Cookie", proxy.sessionCookie().clearCookieHeader(request, base));
+        sessions.clear(request, response, base);
         LOG.info("session cookie of workspace {} cleared", workspaceId);
         Responses.notice(response, HttpServletResponse.SC_OK, "Signed out", "You are signed out of workspace " + workspaceId
                 + " in this browser. Open the IDE again from the portal to continue.");

@@ -1,6 +1,5 @@
 package dev.ideproxy.internal.http;
 
-import dev.ideproxy.IdeProxy;
 import dev.ideproxy.config.IdeProxyConfig;
 import dev.ideproxy.internal.tunnel.HeaderPolicy;
 import dev.ideproxy.internal.tunnel.IdeTunnelFilter;
@@ -15,8 +14,8 @@ import java.io.IOException;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.time.Duration;
 import java.util.Set;
-import java.util.concurrent.TimeoutException;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.InputStreamRequestContent;
 import org.eclipse.jetty.client.Request;
@@ -47,12 +46,16 @@ public class IdeProxyServlet extends ProxyServlet {
     /** Size of the reads of a request body that is streamed upstream. */
     static final int REQUEST_BODY_CHUNK = 64 * 1024;
 
-    private final transient IdeProxy proxy;
     private final transient HeaderPolicy headers;
+    private final transient Duration connectTimeout;
 
-    public IdeProxyServlet(IdeProxy proxy) {
-        this.proxy = proxy;
-        this.headers = proxy.headerPolicy();
+    /**
+     * @param headers        what crosses in each direction (the WebSocket handshake uses the same policy)
+     * @param connectTimeout time allowed to open a connection to an upstream
+     */
+    public IdeProxyServlet(HeaderPolicy headers, Duration connectTimeout) {
+        this.headers = headers;
+        this.connectTimeout = connectTimeout;
     }
 
     /** The init parameters that configure Jetty's proxy machinery from ide-proxy's configuration. */
@@ -82,7 +85,7 @@ public class IdeProxyServlet extends ProxyServlet {
     @Override
     protected HttpClient newHttpClient() {
         HttpClient client = super.newHttpClient();
-        client.setConnectTimeout(proxy.config().upstreamConnectTimeout().toMillis());
+        client.setConnectTimeout(connectTimeout.toMillis());
         // Response content arrives in heap buffers, which ProxyServlet hands to the servlet output
         // stream as they are; from direct buffers it allocates and fills a new byte[] per chunk.
         client.setUseInputDirectByteBuffers(false);
@@ -194,8 +197,7 @@ public class IdeProxyServlet extends ProxyServlet {
     protected void onProxyResponseFailure(HttpServletRequest clientRequest, HttpServletResponse proxyResponse,
                                           Response serverResponse, Throwable failure) {
         TunnelRequest tunnel = TunnelRequest.of(clientRequest);
-        Failure kind = failure instanceof TimeoutException || failure instanceof java.net.SocketTimeoutException
-                ? Failure.UPSTREAM_TIMEOUT : Failure.UPSTREAM_UNREACHABLE;
+        Failure kind = Failure.of(failure);
         if (proxyResponse.isCommitted()) {
             LOG.info("{}: response cut after it started: {}", tunnel.describe(), failure.toString());
         } else {
@@ -215,16 +217,13 @@ public class IdeProxyServlet extends ProxyServlet {
         });
     }
 
+    /** The one place an exchange that failed is answered (Jetty's {@code sendProxyResponseError}). */
     private void sendError(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Failure kind,
                            String workspaceId) {
         try {
             if (!proxyResponse.isCommitted()) {
                 proxyResponse.setHeader("Connection", "close");
-                Responses.page(proxyResponse, kind, switch (kind) {
-                    case UPSTREAM_TIMEOUT -> "Workspace " + workspaceId + " did not answer in time.";
-                    case UPSTREAM_UNREACHABLE -> "Workspace " + workspaceId + " is not reachable. Is it running?";
-                    default -> "The request to workspace " + workspaceId + " failed.";
-                });
+                Responses.page(proxyResponse, kind, kind.upstreamMessage(workspaceId));
             } else {
                 // Too late for a status: cut the response so the browser sees it incomplete.
                 proxyResponse.sendError(-1);

@@ -1,5 +1,6 @@
 package dev.ideproxy.internal.tunnel;
 
+import dev.ideproxy.internal.web.TrustedProxies;
 import jakarta.servlet.http.HttpServletRequest;
 import java.net.URI;
 import java.util.Enumeration;

@@ -17,11 +17,13 @@ import java.util.Objects;
  * @param tunnelBase   the browser-facing base path, {@code <context>/__ide/{id}/}
  * @param upstreamPath raw (still percent-encoded) path to request upstream, starting with {@code /}
  * @param rawQuery     raw query string, or null
+ * @param sessionStart when the session behind this request began (a revocation at or after it ends
+ *                     the session), or null when unknown
  * @param sessionEnds  when the session behind this request reaches its maximum lifetime, or null
  *                     when it has none; a WebSocket opened with it is closed then
  */
 public record TunnelRequest(String workspaceId, String user, Target target, String tunnelBase,
-                            String upstreamPath, String rawQuery, Instant sessionEnds) {
+                            String upstreamPath, String rawQuery, Instant sessionStart, Instant sessionEnds) {
 
     /** The request attribute under which the filter leaves this object. */
     public static final String ATTRIBUTE = TunnelRequest.class.getName();
@@ -40,7 +42,7 @@ public record TunnelRequest(String workspaceId, String user, Target target, Stri
     /** A tunnel request whose session has no end (for callers that check sessions themselves). */
     public TunnelRequest(String workspaceId, String user, Target target, String tunnelBase, String upstreamPath,
                          String rawQuery) {
-        this(workspaceId, user, target, tunnelBase, upstreamPath, rawQuery, null);
+        this(workspaceId, user, target, tunnelBase, upstreamPath, rawQuery, null, null);
     }
 
     /** The tunnel request the filter attached to {@code request}, or null when it did not pass the filter. */

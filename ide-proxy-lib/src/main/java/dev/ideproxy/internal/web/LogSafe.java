@@ -63,6 +63,11 @@ public final class LogSafe {
         return sb.toString();
     }
 
+    /** An exception for a log line: URLs' sensitive parameters redacted, control characters escaped. */
+    public static String safe(Throwable t) {
+        return clean(redactUrls(String.valueOf(t)));
+    }
+
     /** Control characters escaped as {@code \\uXXXX}, cut to {@value #MAX_CHARS} characters. */
     public static String clean(String text) {
         if (text == null) {

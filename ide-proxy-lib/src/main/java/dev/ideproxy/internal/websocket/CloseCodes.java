@@ -1,6 +1,7 @@
 package dev.ideproxy.internal.websocket;
 
 import java.nio.charset.StandardCharsets;
+import org.eclipse.jetty.websocket.core.CloseStatus;
 
 /**
  * Which close code and reason one side of a relay receives when the other side closed with a given
@@ -12,14 +13,13 @@ import java.nio.charset.StandardCharsets;
  * <p>Stateless and thread-safe.
  */
 final class CloseCodes {
-    static final int NORMAL = 1000;
-    static final int GOING_AWAY = 1001;
-    static final int NO_STATUS = 1005;
-    static final int ABNORMAL = 1006;
-    static final int POLICY = 1008;
-    static final int TOO_BIG = 1009;
-    static final int UNEXPECTED = 1011;
-    static final int TLS = 1015;
+    static final int NORMAL = CloseStatus.NORMAL;
+    static final int GOING_AWAY = CloseStatus.SHUTDOWN;
+    static final int NO_STATUS = CloseStatus.NO_CODE;
+    static final int ABNORMAL = CloseStatus.NO_CLOSE;
+    static final int POLICY = CloseStatus.POLICY_VIOLATION;
+    static final int UNEXPECTED = CloseStatus.SERVER_ERROR;
+    static final int TLS = CloseStatus.FAILED_TLS_HANDSHAKE;
 
     /** Longest close reason in UTF-8 bytes: a control frame carries 125 bytes, two of them the code. */
     static final int MAX_REASON_BYTES = 123;
@@ -45,7 +45,7 @@ final class CloseCodes {
 
     /** True for the codes an endpoint may put in a close frame. */
     static boolean sendable(int code) {
-        return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
+        return CloseStatus.isTransmittableStatusCode(code);
     }
 
     /** {@code reason} cut to {@link #MAX_REASON_BYTES} bytes of UTF-8 without splitting a character. */

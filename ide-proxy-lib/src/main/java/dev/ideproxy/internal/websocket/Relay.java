@@ -1,13 +1,13 @@
 package dev.ideproxy.internal.websocket;
 
 import dev.ideproxy.internal.tunnel.TunnelRequest;
+import dev.ideproxy.internal.web.Failure;
 import dev.ideproxy.internal.web.LogSafe;
 import jakarta.websocket.CloseReason;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -15,8 +15,6 @@ import java.util.function.Consumer;
 import org.eclipse.jetty.util.thread.Scheduler;
 import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
-import org.eclipse.jetty.websocket.api.exceptions.MessageTooLargeException;
-import org.eclipse.jetty.websocket.api.exceptions.WebSocketTimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,24 +38,24 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Limits and liveness.</b> The relay counts each message against the configured limit and
  * closes both sides with 1009 when one is exceeded (the containers do not enforce it for partial
- * messages). A timer on the shared scheduler pings a side that has been quiet for the ping interval
- * (a payload of its own whose pongs are not relayed) and closes the session with 1001 when a side
- * has shown no life (no frame from it, no data send to it completing) for the idle timeout.
+ * messages). Its {@link KeepAlive} pings a side that has been quiet for the ping interval (a payload
+ * of its own whose pongs are not relayed) and ends the session with 1001 when a side has shown no
+ * life for the idle timeout.
  *
- * <p><b>Closing.</b> A close from one side is passed to the other with the same code and reason
- * ({@link CloseCodes} maps the codes that cannot be sent); a failure of one side closes the other
- * with 1011; shutdown closes both with 1001. A side that does not finish its close handshake within
- * {@value #CLOSE_GRACE_MILLIS} ms is disconnected. The relay leaves the registry as soon as it starts
- * closing.
+ * <p><b>Closing.</b> Every ending goes through {@link #end}: the relay is marked closing once, each
+ * side still open is closed with its code, timers stop and the relay leaves the registry. A close
+ * from one side is passed to the other with the same code and reason ({@link CloseCodes} maps the
+ * codes that cannot be sent); a failure of one side closes both with the code {@link Failure#of}
+ * gives it (1011, 1009 for an oversized message, 1001 after a timeout); shutdown closes both with
+ * 1001. A side that does not finish its close handshake within {@value #CLOSE_GRACE_MILLIS} ms is
+ * disconnected.
  *
  * <p><b>Threads.</b> Upstream events arrive one at a time (each waits for a demand); browser events
  * one at a time per session (the container's guarantee); fields confined to one of those sequences
  * are plain, shared ones are volatile or guarded by {@code this}. The relay is thread-safe.
  */
-final class Relay {
+final class Relay implements KeepAlive.Listener {
     private static final Logger LOG = LoggerFactory.getLogger(Relay.class);
-    /** Payload of the relay's own keep-alive pings; pongs that carry it are answers to the relay. */
-    static final byte[] KEEPALIVE = "ide-proxy-keepalive".getBytes(StandardCharsets.US_ASCII);
     /** Time a side gets to complete its close handshake before its connection is dropped. */
     static final long CLOSE_GRACE_MILLIS = 5_000;
     /** Tomcat's session property bounding blocking sends (default 20 s); other containers ignore it. */
@@ -80,17 +78,16 @@ final class Relay {
             this.label = label;
         }
 
-        Side other() {
-            return this == CLIENT ? UPSTREAM : CLIENT;
+        String label() {
+            return label;
         }
     }
 
     private final TunnelRequest tunnel;
-    /** When the session that opened this relay began; null when unknown (never revoked then). */
-    private final java.time.Instant sessionStart;
     private final RelaySettings settings;
     private final LiveRelays registry;
     private final UpstreamConnector connector;
+    private final KeepAlive keepAlive;
     private final BrowserSender toClient = new BrowserSender();
     /** True while a demand() on the upstream is outstanding; Jetty allows only one. */
     private final AtomicBoolean upstreamDemand = new AtomicBoolean();
@@ -99,16 +96,12 @@ final class Relay {
     private boolean closing;
     private int owedClientCode;
     private String owedClientReason;
-    private Scheduler.Task timer;
     private Scheduler.Task expiry;
 
     private volatile jakarta.websocket.Session clientSession;
     private volatile Session upstreamSession;
     private volatile boolean clientClosed;
     private volatile boolean upstreamClosed;
-    /** {@link System#nanoTime()} when each side last showed life. */
-    private volatile long clientActive;
-    private volatile long upstreamActive;
 
     // Confined to the upstream's event sequence.
     private boolean upstreamInMessage;
@@ -116,24 +109,16 @@ final class Relay {
     // Confined to the container's event sequence for the browser session.
     private long clientMessageBytes;
 
-    Relay(TunnelRequest tunnel, java.time.Instant sessionStart, RelaySettings settings, LiveRelays registry,
-          UpstreamConnector connector) {
+    Relay(TunnelRequest tunnel, RelaySettings settings, LiveRelays registry, UpstreamConnector connector) {
         this.tunnel = tunnel;
-        this.sessionStart = sessionStart;
         this.settings = settings;
         this.registry = registry;
         this.connector = connector;
-        long now = System.nanoTime();
-        this.clientActive = now;
-        this.upstreamActive = now;
+        this.keepAlive = new KeepAlive(settings, connector, this);
     }
 
     TunnelRequest tunnel() {
         return tunnel;
-    }
-
-    java.time.Instant sessionStart() {
-        return sessionStart;
     }
 
     /** For logs: workspace and upstream path, never the query. */
@@ -145,7 +130,7 @@ final class Relay {
 
     void onUpstreamOpen(Session session) {
         upstreamSession = session;
-        upstreamActive = System.nanoTime();
+        keepAlive.touch(Side.UPSTREAM);
         if (isClosing()) {
             // Given up on before the handshake completed (browser gone, timeout, shutdown).
             session.disconnect();
@@ -159,11 +144,11 @@ final class Relay {
         String owedReason;
         synchronized (this) {
             clientSession = session;
-            clientActive = System.nanoTime();
+            keepAlive.touch(Side.CLIENT);
             owedCode = closing ? owedClientCode : 0;
             owedReason = owedClientReason;
             if (!closing) {
-                scheduleTick();
+                keepAlive.start();
             }
         }
         if (owedCode != 0) {
@@ -191,7 +176,7 @@ final class Relay {
      * ("session expired") and the upstream with 1001, so a WebSocket cannot outlive the session's
      * maximum lifetime. The browser's reconnect then needs a new bootstrap.
      */
-    void expireAfter(java.time.Duration left) {
+    void expireAfter(Duration left) {
         long millis = Math.max(0, left.toMillis());
         Scheduler.Task task = connector.scheduler().schedule(
                 () -> connector.executor().execute(this::sessionExpired), millis, TimeUnit.MILLISECONDS);
@@ -219,13 +204,10 @@ final class Relay {
     }
 
     private boolean endSession(String reason, String logMessage) {
-        if (!beginClosing(CloseCodes.POLICY, reason)) {
+        if (!end(CloseCodes.POLICY, CloseCodes.GOING_AWAY, reason)) {
             return false;
         }
         LOG.info("{}: {}", describe(), logMessage);
-        closeClient(CloseCodes.POLICY, reason);
-        closeUpstream(CloseCodes.GOING_AWAY, reason);
-        finish();
         return true;
     }
 
@@ -240,19 +222,16 @@ final class Relay {
 
     /** Gives up on a relay whose browser side never opened: the upstream is closed with 1001. */
     void abandon(String why) {
-        if (!beginClosing(CloseCodes.GOING_AWAY, why)) {
-            return;
+        if (end(CloseCodes.GOING_AWAY, CloseCodes.GOING_AWAY, why)) {
+            LOG.debug("{}: {}", describe(), why);
         }
-        LOG.debug("{}: {}", describe(), why);
-        closeUpstream(CloseCodes.GOING_AWAY, why);
-        finish();
     }
 
     // ------------------------------------------------------------------ upstream to browser
 
     void onUpstreamText(String part, boolean last) {
         upstreamDemand.set(false);
-        upstreamActive = System.nanoTime();
+        keepAlive.touch(Side.UPSTREAM);
         if (isClosing()) {
             demandUpstream(); // read on towards the upstream's close frame
             return;
@@ -277,7 +256,7 @@ final class Relay {
 
     void onUpstreamBinary(ByteBuffer part, boolean last, Callback callback) {
         upstreamDemand.set(false);
-        upstreamActive = System.nanoTime();
+        keepAlive.touch(Side.UPSTREAM);
         if (isClosing()) {
             callback.succeed();
             demandUpstream();
@@ -302,7 +281,7 @@ final class Relay {
 
     void onUpstreamPing(ByteBuffer payload) {
         upstreamDemand.set(false);
-        upstreamActive = System.nanoTime();
+        keepAlive.touch(Side.UPSTREAM);
         if (isClosing()) {
             demandUpstream();
             return;
@@ -316,8 +295,8 @@ final class Relay {
 
     void onUpstreamPong(ByteBuffer payload) {
         upstreamDemand.set(false);
-        upstreamActive = System.nanoTime();
-        if (isClosing() || isKeepAlive(payload)) {
+        keepAlive.touch(Side.UPSTREAM);
+        if (isClosing() || KeepAlive.isOwnPayload(payload)) {
             demandUpstream();
             return;
         }
@@ -364,7 +343,7 @@ final class Relay {
             fail(Side.CLIENT, failure);
             return;
         }
-        clientActive = System.nanoTime();
+        keepAlive.touch(Side.CLIENT);
         if (frameCallback != null) {
             frameCallback.succeed();
         }
@@ -378,7 +357,7 @@ final class Relay {
             try {
                 s.demand();
             } catch (RuntimeException e) {
-                LOG.debug("{}: demand on a closed upstream: {}", describe(), safe(e));
+                LOG.debug("{}: demand on a closed upstream: {}", describe(), LogSafe.safe(e));
             }
         }
     }
@@ -397,7 +376,7 @@ final class Relay {
 
     /** A part of a browser text message; returns once the upstream took it. */
     void onClientText(String part, boolean last) {
-        clientActive = System.nanoTime();
+        keepAlive.touch(Side.CLIENT);
         if (isClosing() || !clientWithinLimit(utf8Length(part), last)) {
             return;
         }
@@ -415,7 +394,7 @@ final class Relay {
 
     /** A part of a browser binary message; returns once the upstream took it. */
     void onClientBinary(ByteBuffer part, boolean last) {
-        clientActive = System.nanoTime();
+        keepAlive.touch(Side.CLIENT);
         if (isClosing() || !clientWithinLimit(part.remaining(), last)) {
             return;
         }
@@ -429,8 +408,8 @@ final class Relay {
     }
 
     void onClientPong(ByteBuffer payload) {
-        clientActive = System.nanoTime();
-        if (isClosing() || isKeepAlive(payload)) {
+        keepAlive.touch(Side.CLIENT);
+        if (isClosing() || KeepAlive.isOwnPayload(payload)) {
             return;
         }
         Callback.Completable sent = new Callback.Completable();
@@ -463,7 +442,7 @@ final class Relay {
         while (true) {
             try {
                 sent.get(1, TimeUnit.SECONDS);
-                upstreamActive = System.nanoTime();
+                keepAlive.touch(Side.UPSTREAM);
                 return;
             } catch (TimeoutException e) {
                 if (!disconnected && isClosing()
@@ -494,60 +473,32 @@ final class Relay {
 
     // ------------------------------------------------------------------ keep-alive and idle timeout
 
-    private void scheduleTick() {
-        long period = settings.pingInterval().toMillis();
-        if (period > 0) {
-            timer = connector.scheduler().schedule(this::tick, period, TimeUnit.MILLISECONDS);
-        }
-    }
-
-    /** Runs on the shared scheduler thread: decides quickly, hands anything that may block to the executor. */
-    private void tick() {
-        if (isClosing()) {
-            return;
-        }
-        long now = System.nanoTime();
-        long idle = settings.idleTimeout().toNanos();
-        if (idle > 0) {
-            Side silent = now - clientActive > idle ? Side.CLIENT : now - upstreamActive > idle ? Side.UPSTREAM : null;
-            if (silent != null) {
-                connector.executor().execute(() -> idle(silent));
-                return;
-            }
-        }
-        long ping = settings.pingInterval().toNanos();
-        if (now - upstreamActive >= ping) {
+    @Override
+    public void quiet(Side side) {
+        if (side == Side.UPSTREAM) {
             Session s = upstreamSession;
             if (s != null) {
-                s.sendPing(ByteBuffer.wrap(KEEPALIVE), Callback.NOOP);
+                s.sendPing(ByteBuffer.wrap(KeepAlive.PAYLOAD), Callback.NOOP);
             }
-        }
-        if (now - clientActive >= ping && !toClient.busy()) {
+        } else if (!toClient.busy()) {
+            // A Jakarta ping blocks: on the executor, and only when no other send is under way.
             connector.executor().execute(() -> toClient.submitIfIdle(done -> {
                 try {
-                    clientSession.getBasicRemote().sendPing(ByteBuffer.wrap(KEEPALIVE));
+                    clientSession.getBasicRemote().sendPing(ByteBuffer.wrap(KeepAlive.PAYLOAD));
                 } catch (Exception e) {
-                    LOG.debug("{}: keep-alive ping to the browser failed: {}", describe(), safe(e));
+                    LOG.debug("{}: keep-alive ping to the browser failed: {}", describe(), LogSafe.safe(e));
                 } finally {
                     done.run();
                 }
             }));
         }
-        synchronized (this) {
-            if (!closing) {
-                scheduleTick();
-            }
-        }
     }
 
-    private void idle(Side silent) {
-        if (!beginClosing(CloseCodes.GOING_AWAY, "idle timeout")) {
-            return;
+    @Override
+    public void silent(Side side) {
+        if (end(CloseCodes.GOING_AWAY, CloseCodes.GOING_AWAY, "idle timeout")) {
+            LOG.info("{}: closed after {} of silence from the {}", describe(), settings.idleTimeout(), side.label);
         }
-        LOG.info("{}: closed after {} of silence from the {}", describe(), settings.idleTimeout(), silent.label);
-        closeClient(CloseCodes.GOING_AWAY, "idle timeout");
-        closeUpstream(CloseCodes.GOING_AWAY, "idle timeout");
-        finish();
     }
 
     // ------------------------------------------------------------------ closing
@@ -556,7 +507,7 @@ final class Relay {
     private void closeFrom(Side side, int code, String reason) {
         int forwarded = CloseCodes.forward(code);
         String forwardedReason = CloseCodes.forwardReason(code, reason, side.label + " connection lost");
-        if (!beginClosing(forwarded, forwardedReason)) {
+        if (!end(forwarded, forwarded, forwardedReason)) {
             return;
         }
         if (code == CloseCodes.ABNORMAL) {
@@ -564,93 +515,75 @@ final class Relay {
         } else {
             LOG.debug("{}: the {} closed with {}", describe(), side.label, code);
         }
-        if (side == Side.CLIENT) {
-            closeUpstream(forwarded, forwardedReason);
-        } else {
-            closeClient(forwarded, forwardedReason);
-        }
-        finish();
     }
 
-    /** One side failed: the other is closed with 1011 (1009 for an oversized message, 1001 after a timeout). */
+    /** One side failed: both are closed with the code of the failure ({@link Failure#of}). */
     private void fail(Side side, Throwable cause) {
-        int code = cause instanceof MessageTooLargeException || cause instanceof org.eclipse.jetty.websocket.core.exception.MessageTooLargeException
-                ? CloseCodes.TOO_BIG
-                : cause instanceof WebSocketTimeoutException || cause instanceof java.net.SocketTimeoutException
-                        ? CloseCodes.GOING_AWAY : CloseCodes.UNEXPECTED;
-        boolean lost = cause instanceof java.io.EOFException || cause instanceof java.nio.channels.ClosedChannelException;
-        String reason = code == CloseCodes.TOO_BIG ? "message too big"
-                : code == CloseCodes.GOING_AWAY ? side.label + " timed out"
-                : lost ? side.label + " connection lost" : side.label + " failed";
-        if (!beginClosing(code, reason)) {
+        Failure failure = Failure.of(cause);
+        String reason = switch (failure) {
+            case MESSAGE_TOO_BIG -> "message too big";
+            case UPSTREAM_TIMEOUT -> side.label + " timed out";
+            case CONNECTION_LOST -> side.label + " connection lost";
+            default -> side.label + " failed";
+        };
+        if (!end(failure.closeCode(), failure.closeCode(), reason)) {
             return;
         }
         if (side == Side.UPSTREAM && upstreamSession == null) {
-            // A failed handshake: WebSocketTunnel reports it with the answer it gives the browser.
-            LOG.debug("{}: upstream handshake failed: {}", describe(), safe(cause));
+            // A failed handshake: the upgrade reports it with the answer it gives the browser.
+            LOG.debug("{}: upstream handshake failed: {}", describe(), LogSafe.safe(cause));
         } else if (side == Side.UPSTREAM) {
-            LOG.warn("{}: the upstream WebSocket failed: {}", describe(), safe(cause));
+            LOG.warn("{}: the upstream WebSocket failed: {}", describe(), LogSafe.safe(cause));
         } else {
-            LOG.info("{}: the browser WebSocket failed: {}", describe(), safe(cause));
+            LOG.info("{}: the browser WebSocket failed: {}", describe(), LogSafe.safe(cause));
         }
-        closeClient(code, reason);
-        closeUpstream(code, reason);
-        finish();
     }
 
     private void tooBig(Side from, long bytes) {
-        if (!beginClosing(CloseCodes.TOO_BIG, "message too big")) {
-            return;
+        int code = Failure.MESSAGE_TOO_BIG.closeCode();
+        if (end(code, code, "message too big")) {
+            LOG.info("{}: a message from the {} exceeded {} bytes ({} so far); closing with {}", describe(),
+                    from.label, settings.maxMessageSize(), bytes, code);
         }
-        LOG.info("{}: a message from the {} exceeded {} bytes ({} so far); closing with 1009", describe(),
-                from.label, settings.maxMessageSize(), bytes);
-        closeClient(CloseCodes.TOO_BIG, "message too big");
-        closeUpstream(CloseCodes.TOO_BIG, "message too big");
-        finish();
     }
 
     /** ide-proxy is stopping: both sides are closed with 1001. */
     void shutdown() {
-        String reason = "ide-proxy is shutting down";
-        if (!beginClosing(CloseCodes.GOING_AWAY, reason)) {
-            return;
-        }
-        closeClient(CloseCodes.GOING_AWAY, reason);
-        closeUpstream(CloseCodes.GOING_AWAY, reason);
-        finish();
+        end(CloseCodes.GOING_AWAY, CloseCodes.GOING_AWAY, "ide-proxy is shutting down");
     }
 
-    synchronized boolean isClosing() {
+    @Override
+    public synchronized boolean isClosing() {
         return closing;
     }
 
-    /** Marks the relay closing; false when it already was. Remembers the code for a browser not yet open. */
-    private synchronized boolean beginClosing(int code, String reason) {
-        if (closing) {
-            return false;
-        }
-        closing = true;
-        owedClientCode = code;
-        owedClientReason = reason;
-        return true;
-    }
-
-    private void finish() {
-        Scheduler.Task t;
+    /**
+     * Ends the relay, once: marks it closing (a browser side not open yet is closed with
+     * {@code clientCode} as soon as it opens), closes each side that is still open, stops the timers
+     * and leaves the registry.
+     *
+     * @return false when the relay was already ending
+     */
+    private boolean end(int clientCode, int upstreamCode, String reason) {
         Scheduler.Task e;
         synchronized (this) {
-            t = timer;
-            timer = null;
+            if (closing) {
+                return false;
+            }
+            closing = true;
+            owedClientCode = clientCode;
+            owedClientReason = reason;
             e = expiry;
             expiry = null;
         }
-        if (t != null) {
-            t.cancel();
-        }
+        closeClient(clientCode, reason);
+        closeUpstream(upstreamCode, reason);
+        keepAlive.stop();
         if (e != null) {
             e.cancel();
         }
         registry.remove(this);
+        return true;
     }
 
     /** Closes the browser side after whatever send is in progress; forcibly after the grace period. */
@@ -690,7 +623,7 @@ final class Relay {
                 s.close(closeReason);
             }
         } catch (Exception e) {
-            LOG.debug("{}: closing the browser session: {}", describe(), safe(e));
+            LOG.debug("{}: closing the browser session: {}", describe(), LogSafe.safe(e));
         }
     }
 
@@ -703,7 +636,7 @@ final class Relay {
         try {
             s.close(code, CloseCodes.truncate(reason), Callback.NOOP);
         } catch (RuntimeException e) {
-            LOG.debug("{}: closing the upstream session: {}", describe(), safe(e));
+            LOG.debug("{}: closing the upstream session: {}", describe(), LogSafe.safe(e));
         }
         demandUpstream();
         connector.scheduler().schedule(() -> {
@@ -714,20 +647,6 @@ final class Relay {
     }
 
     // ------------------------------------------------------------------ helpers
-
-    private static boolean isKeepAlive(ByteBuffer payload) {
-        if (payload == null || payload.remaining() != KEEPALIVE.length) {
-            return false;
-        }
-        byte[] bytes = new byte[KEEPALIVE.length];
-        payload.duplicate().get(bytes);
-        return Arrays.equals(bytes, KEEPALIVE);
-    }
-
-    /** An exception for a log line: URLs' sensitive parameters redacted, control characters escaped. */
-    static String safe(Throwable t) {
-        return LogSafe.clean(LogSafe.redactUrls(String.valueOf(t)));
-    }
 
     /** Bytes of {@code s} in UTF-8, without encoding it. */
     static long utf8Length(String s) {

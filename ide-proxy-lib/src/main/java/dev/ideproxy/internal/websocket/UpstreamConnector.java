@@ -4,11 +4,9 @@ import dev.ideproxy.internal.tunnel.HeaderPolicy;
 import dev.ideproxy.internal.tunnel.TunnelRequest;
 import dev.ideproxy.internal.web.Failure;
 import jakarta.servlet.http.HttpServletRequest;
+import dev.ideproxy.internal.web.LogSafe;
 import java.io.IOException;
-import java.net.ConnectException;
-import java.net.SocketTimeoutException;
 import java.net.URI;
-import java.nio.channels.UnresolvedAddressException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,7 +15,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.http.HttpCookieStore;
@@ -117,12 +114,12 @@ final class UpstreamConnector {
         return threadName;
     }
 
-    /** True once {@link #stop()} ran and the client (if any was started) has stopped. */
     /** True once {@link #stop()} was called, whether or not the client has finished stopping. */
     synchronized boolean isStopping() {
         return stopped;
     }
 
+    /** True once {@link #stop()} ran and the client (if any was started) has stopped. */
     boolean isStopped() {
         WebSocketClient c = client;
         synchronized (this) {
@@ -161,7 +158,7 @@ final class UpstreamConnector {
             c.stop();
             c.getHttpClient().stop();
         } catch (Exception e) {
-            LOG.warn("stopping the upstream WebSocket client failed: {}", Relay.safe(e));
+            LOG.warn("stopping the upstream WebSocket client failed: {}", LogSafe.safe(e));
         }
     }
 
@@ -197,16 +194,20 @@ final class UpstreamConnector {
         return ws;
     }
 
-    /** How a failed upstream handshake is answered to the browser. */
+    /**
+     * How a failed upstream handshake is answered to the browser: the upstream's own HTTP status when
+     * it refused the upgrade with one ({@code failure} null), else the {@link Failure} of the cause.
+     */
     record Refusal(int status, Failure failure, String detail) {
     }
 
     /**
      * Maps a handshake failure to the browser's answer: the upstream's own HTTP status when it
-     * answered one (4xx/5xx), 504 when it did not answer in time, 502 otherwise.
+     * answered one (4xx/5xx); 502 when it answered something else than a handshake; otherwise what
+     * {@link Failure#of} makes of the cause (504 when it did not answer in time, 502 when unreachable).
      */
     static Refusal classify(Throwable failure) {
-        for (Throwable t = failure; t != null; t = t.getCause()) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
             int status = statusOf(t);
             if (status >= 400 && status <= 599) {
                 return new Refusal(status, null, "HTTP " + status);
@@ -215,17 +216,9 @@ final class UpstreamConnector {
                 return new Refusal(Failure.UPSTREAM_UNREACHABLE.status(), Failure.UPSTREAM_UNREACHABLE,
                         "HTTP " + status + " instead of a WebSocket handshake");
             }
-            if (t instanceof TimeoutException || t instanceof SocketTimeoutException) {
-                return new Refusal(Failure.UPSTREAM_TIMEOUT.status(), Failure.UPSTREAM_TIMEOUT, Relay.safe(t));
-            }
-            if (t instanceof ConnectException || t instanceof UnresolvedAddressException) {
-                break;
-            }
-            if (t.getCause() == t) {
-                break;
-            }
         }
-        return new Refusal(Failure.UPSTREAM_UNREACHABLE.status(), Failure.UPSTREAM_UNREACHABLE, Relay.safe(failure));
+        Failure kind = Failure.of(failure);
+        return new Refusal(kind.status(), kind, LogSafe.safe(failure));
     }
 
     private static int statusOf(Throwable t) {

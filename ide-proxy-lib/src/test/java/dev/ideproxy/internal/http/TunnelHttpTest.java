@@ -14,7 +14,11 @@ import dev.ideproxy.testing.MutableClock;
 import dev.ideproxy.testing.Portal;
 import dev.ideproxy.testing.RefusingPort;
 import dev.ideproxy.testing.Upstream;
+import dev.ideproxy.internal.token.TokenKeys;
+import dev.ideproxy.internal.token.TokenService;
 import dev.ideproxy.internal.token.TokenType;
+import dev.ideproxy.token.InMemoryReplayStore;
+import java.time.Clock;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -323,7 +327,10 @@ class TunnelHttpTest {
     @EnumSource(Container.class)
     void unknownWorkspaceInTheTunnelIs404(Container kind) throws Exception {
         // A valid session for a workspace the resolver does not know (e.g. deleted since).
-        String token = proxies.get(kind).tokens().mint(TokenType.SESSION, "ghost", "alice").token();
+        IdeProxy proxy = proxies.get(kind);
+        String token = new TokenService(TokenKeys.from(proxy.config()), Duration.ofSeconds(60), Duration.ofHours(8),
+                Duration.ofHours(12), new InMemoryReplayStore(10, Clock.systemUTC()), Clock.systemUTC())
+                .mint(TokenType.SESSION, "ghost", "alice").token();
         HttpResponse<String> response = browser(kind).getPath(CONTEXT + "/__ide/ghost/", "ide_proxy_session=" + token);
         assertEquals(404, response.statusCode());
         assertTrue(response.body().contains("Workspace ghost does not exist"), response.body());

@@ -1,5 +1,6 @@
 package dev.ideproxy.internal.tunnel;
 
+import dev.ideproxy.internal.web.TrustedProxies;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;

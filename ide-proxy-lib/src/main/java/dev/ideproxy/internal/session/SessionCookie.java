@@ -1,8 +1,8 @@
-package dev.ideproxy.internal.bootstrap;
+package dev.ideproxy.internal.session;
 
 import dev.ideproxy.config.IdeProxyConfig;
 import dev.ideproxy.config.IdeProxyConfig.CookieSecure;
-import dev.ideproxy.internal.tunnel.TrustedProxies;
+import dev.ideproxy.internal.web.TrustedProxies;
 import jakarta.servlet.http.Cookie;
 import jakarta.servlet.http.HttpServletRequest;
 import dev.ideproxy.internal.token.TokenService.Minted;

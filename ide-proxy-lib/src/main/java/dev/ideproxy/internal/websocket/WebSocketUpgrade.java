@@ -1,0 +1,204 @@
+package dev.ideproxy.internal.websocket;
+
+import dev.ideproxy.internal.tunnel.TunnelRequest;
+import dev.ideproxy.internal.tunnel.UpgradeHandler;
+import dev.ideproxy.internal.web.Failure;
+import dev.ideproxy.internal.web.LogSafe;
+import dev.ideproxy.internal.web.Responses;
+import dev.ideproxy.internal.websocket.RevocationWatcher.Verdict;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import jakarta.websocket.server.ServerContainer;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Enumeration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.eclipse.jetty.websocket.api.Session;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Serves one WebSocket upgrade under the tunnel, after the tunnel filter has authenticated the
+ * request and resolved its target. In this order:
+ * <ol>
+ *   <li>the {@link OriginCheck} (cross-site WebSocket hijacking): 403 without contacting the upstream;</li>
+ *   <li>the upstream handshake, for this request only, to exactly {@link TunnelRequest#webSocketUri()}
+ *       ({@link UpstreamConnector}); a refusal is answered with the upstream's status, an unreachable
+ *       upstream with 502, a silent one with 504, and the browser is not upgraded;</li>
+ *   <li>the browser's upgrade through the container's {@link ServerContainer}, with a fresh endpoint
+ *       configuration bound to that upstream session and accepting the subprotocol the upstream chose;</li>
+ *   <li>the {@link Relay} between the two.</li>
+ * </ol>
+ * A session revoked, or a shutdown begun, while this runs is refused rather than relayed.
+ *
+ * <p>Thread-safe.
+ */
+final class WebSocketUpgrade implements UpgradeHandler {
+    private static final Logger LOG = LoggerFactory.getLogger(WebSocketUpgrade.class);
+    /** The servlet context attribute of the Jakarta WebSocket server container (Jakarta WebSocket 2.1). */
+    static final String SERVER_CONTAINER = "jakarta.websocket.server.ServerContainer";
+
+    private final RelaySettings settings;
+    private final OriginCheck originCheck;
+    private final UpstreamConnector connector;
+    private final LiveRelays relays;
+    private final RevocationWatcher revocations;
+    private final Clock clock;
+
+    WebSocketUpgrade(RelaySettings settings, OriginCheck originCheck, UpstreamConnector connector, LiveRelays relays,
+                     RevocationWatcher revocations, Clock clock) {
+        this.settings = settings;
+        this.originCheck = originCheck;
+        this.connector = connector;
+        this.relays = relays;
+        this.revocations = revocations;
+        this.clock = clock;
+    }
+
+    @Override
+    public void upgrade(TunnelRequest tunnel, HttpServletRequest request, HttpServletResponse response)
+            throws IOException {
+        String origin = request.getHeader("Origin");
+        if (!originCheck.allows(origin, request.getHeader("Host"))) {
+            LOG.info("{}: refused a WebSocket upgrade from origin {}", tunnel.describe(),
+                    origin == null ? "(none)" : LogSafe.clean(origin));
+            Responses.page(response, Failure.FORBIDDEN, origin == null
+                    ? "WebSocket connections without an Origin are not accepted here."
+                    : "This page may not open a WebSocket to workspace " + tunnel.workspaceId() + ".");
+            return;
+        }
+        if (request.getHeader("Sec-WebSocket-Key") == null || !"13".equals(request.getHeader("Sec-WebSocket-Version"))) {
+            Responses.page(response, Failure.BAD_REQUEST, "This is not a valid WebSocket handshake (version 13).");
+            return;
+        }
+        ServerContainer container = (ServerContainer) request.getServletContext().getAttribute(SERVER_CONTAINER);
+        if (container == null) {
+            LOG.error("no Jakarta WebSocket container in this web application: enable WebSocket support in the server");
+            Responses.page(response, Failure.INTERNAL, "WebSockets are not enabled on this server.");
+            return;
+        }
+        List<String> offered = offeredSubprotocols(request);
+        Relay relay = new Relay(tunnel, settings, relays, connector);
+        if (!relays.add(relay)) {
+            refuseShuttingDown(response);
+            return;
+        }
+        if (revocations.check(relay) != Verdict.VALID) {
+            // Revoked between the filter's check and now: a revocation may have swept the relays before this one was listed.
+            relays.remove(relay);
+            refuseRevoked(response, tunnel);
+            return;
+        }
+        revocations.start();
+        if (tunnel.sessionEnds() != null) {
+            relay.expireAfter(Duration.between(clock.instant(), tunnel.sessionEnds()));
+        }
+        Session upstream = connectUpstream(tunnel, request, response, offered, relay);
+        if (upstream == null) {
+            return;
+        }
+        if (relay.isClosing()) {
+            // Revoked, or shut down, while the upstream handshake was under way.
+            upstream.disconnect();
+            if (revocations.check(relay) != Verdict.VALID) {
+                refuseRevoked(response, tunnel);
+            } else {
+                refuseShuttingDown(response);
+            }
+            return;
+        }
+        String accepted = upstream.getUpgradeResponse().getAcceptedSubProtocol();
+        if (accepted != null && accepted.isBlank()) {
+            accepted = null;
+        }
+        if (accepted != null && !offered.contains(accepted)) {
+            LOG.warn("{}: the upstream accepted subprotocol '{}', which the browser did not offer", tunnel.describe(),
+                    LogSafe.clean(accepted));
+            relay.abandon("subprotocol not offered");
+            Responses.page(response, Failure.UPSTREAM_UNREACHABLE, "Workspace " + tunnel.workspaceId()
+                    + " answered the WebSocket handshake wrongly.");
+            return;
+        }
+        try {
+            container.upgradeHttpToWebSocket(request, response, BrowserEndpoint.config(relay, accepted), Map.of());
+        } catch (Exception e) {
+            LOG.error("{}: the browser's WebSocket upgrade failed: {}", tunnel.describe(), LogSafe.safe(e));
+            relay.abandon("browser upgrade failed");
+            Responses.page(response, Failure.INTERNAL, "The WebSocket connection could not be established.");
+            return;
+        }
+        relay.expectClientWithin(settings.connectTimeout().toMillis() + 1_000);
+    }
+
+    /** The upstream session for this upgrade, or null after answering the browser with the failure. */
+    private Session connectUpstream(TunnelRequest tunnel, HttpServletRequest request, HttpServletResponse response,
+                                    List<String> offered, Relay relay) throws IOException {
+        CompletableFuture<Session> connecting;
+        try {
+            connecting = connector.connect(tunnel, request, offered, new UpstreamEndpoint(relay));
+        } catch (IOException | RuntimeException e) {
+            relay.abandon("connect failed");
+            refuse(response, tunnel, UpstreamConnector.classify(e));
+            return null;
+        }
+        try {
+            // The client's own timeouts fire first; this bound only guards against a lost completion.
+            return connecting.get(settings.connectTimeout().toMillis() + 1_000, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            relay.abandon("upstream handshake failed");
+            refuse(response, tunnel, UpstreamConnector.classify(e.getCause()));
+        } catch (TimeoutException e) {
+            relay.abandon("upstream handshake timed out");
+            connecting.cancel(true);
+            refuse(response, tunnel, UpstreamConnector.classify(e));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            relay.abandon("interrupted");
+            refuse(response, tunnel, UpstreamConnector.classify(e));
+        }
+        return null;
+    }
+
+    /** Answers a failed upstream handshake: with the upstream's own status, or the failure's. */
+    private static void refuse(HttpServletResponse response, TunnelRequest tunnel, UpstreamConnector.Refusal refusal)
+            throws IOException {
+        if (refusal.failure() != null) {
+            LOG.warn("{}: WebSocket handshake: {} ({})", tunnel.describe(), refusal.failure().title(), refusal.detail());
+            Responses.page(response, refusal.failure(), refusal.failure().upstreamMessage(tunnel.workspaceId()));
+            return;
+        }
+        LOG.info("{}: the upstream refused the WebSocket with HTTP {}", tunnel.describe(), refusal.status());
+        String message = "Workspace " + tunnel.workspaceId() + " refused the WebSocket connection (HTTP "
+                + refusal.status() + ").";
+        Responses.notice(response, refusal.status(), "The workspace refused the connection", message);
+    }
+
+    private static void refuseRevoked(HttpServletResponse response, TunnelRequest tunnel) throws IOException {
+        Responses.page(response, Failure.UNAUTHENTICATED, "Your session for workspace " + tunnel.workspaceId()
+                + " was ended. Open the IDE again from the portal.");
+    }
+
+    private static void refuseShuttingDown(HttpServletResponse response) throws IOException {
+        Responses.page(response, Failure.SERVICE_UNAVAILABLE, "The server is shutting down.");
+    }
+
+    /** The browser's {@code Sec-WebSocket-Protocol} values, in its order. */
+    static List<String> offeredSubprotocols(HttpServletRequest request) {
+        List<String> offered = new ArrayList<>();
+        for (Enumeration<String> values = request.getHeaders("Sec-WebSocket-Protocol"); values.hasMoreElements(); ) {
+            for (String protocol : values.nextElement().split(",")) {
+                if (!protocol.isBlank()) {
+                    offered.add(protocol.trim());
+                }
+            }
+        }
+        return offered;
+    }
+}
