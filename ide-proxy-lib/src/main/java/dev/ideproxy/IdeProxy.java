@@ -11,7 +11,6 @@ import dev.ideproxy.internal.bootstrap.IdeBootstrapServlet;
 import dev.ideproxy.internal.http.IdeProxyServlet;
 import dev.ideproxy.internal.session.SessionCookie;
 import dev.ideproxy.internal.session.Sessions;
-import dev.ideproxy.internal.token.Pem;
 import dev.ideproxy.internal.token.TokenKeys;
 import dev.ideproxy.internal.token.TokenService;
 import dev.ideproxy.internal.token.TokenService.Minted;
@@ -34,7 +33,6 @@ import jakarta.servlet.ServletContext;
 import jakarta.servlet.ServletRegistration;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.security.interfaces.RSAPublicKey;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -233,33 +231,15 @@ public final class IdeProxy {
     }
 
     private static Algorithm bearerAlgorithm(IdeProxyConfig config) {
-        byte[] secret = config.secret(ConfigOption.AUTH_JWT_HS256_SECRET, false);
-        String pem = config.value(ConfigOption.AUTH_JWT_RS256_PUBLIC_KEY);
-        if (secret != null && pem != null) {
-            throw new ConfigException("Set only one of " + ConfigOption.AUTH_JWT_HS256_SECRET.key() + " and "
-                    + ConfigOption.AUTH_JWT_RS256_PUBLIC_KEY.key() + ".");
+        if (config.authJwtHs256Secret() != null) {
+            return Algorithm.HMAC256(config.authJwtHs256Secret());
         }
-        if (secret != null) {
-            return Algorithm.HMAC256(secret);
-        }
-        if (pem != null) {
-            return Algorithm.RSA256(rsaPublicKey(pem), null);
+        if (config.authJwtRs256PublicKey() != null) {
+            return Algorithm.RSA256(config.authJwtRs256PublicKey(), null);
         }
         throw new ConfigException("The jwt access policy needs a key: set " + ConfigOption.AUTH_JWT_HS256_SECRET.key()
                 + " (the host application's HS256 secret) or " + ConfigOption.AUTH_JWT_RS256_PUBLIC_KEY.key()
                 + " (its RS256 public key in PEM, or file:/path/to/key.pem).");
-    }
-
-    private static RSAPublicKey rsaPublicKey(String value) {
-        try {
-            if (Pem.publicKey(Pem.text(value)) instanceof RSAPublicKey rsa) {
-                return rsa;
-            }
-            throw new IllegalArgumentException("not an RSA key");
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException(ConfigOption.AUTH_JWT_RS256_PUBLIC_KEY.key()
-                    + " is not a readable RSA public key in PEM (-----BEGIN PUBLIC KEY-----): " + e.getMessage());
-        }
     }
 
     /** Collects the parts of an {@link IdeProxy}. Not thread-safe. */

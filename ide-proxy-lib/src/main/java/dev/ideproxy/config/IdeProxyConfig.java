@@ -2,6 +2,9 @@ package dev.ideproxy.config;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.security.interfaces.RSAPublicKey;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -23,11 +26,43 @@ public final class IdeProxyConfig {
     /** Shortest accepted HS256 secret, in bytes (RFC 7518 section 3.2: at least the hash size). */
     public static final int MIN_SECRET_BYTES = 32;
 
+    /** What a key id ({@code kid}) may be: 1 to 64 letters, digits, '.', '_' or '-'. */
+    public static final Pattern KEY_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+
+    /**
+     * A retiring key from {@code token.verification-keys}: it no longer signs, but tokens it signed
+     * still verify. Exactly one of {@code secret} (HS256) and {@code publicKey} (RS256/ES256) is set.
+     * Its {@link #toString()} never shows key material.
+     */
+    public record VerificationKey(String id, byte[] secret, PublicKey publicKey) {
+        public VerificationKey {
+            Objects.requireNonNull(id, "id");
+            if ((secret == null) == (publicKey == null)) {
+                throw new IllegalArgumentException("a verification key is a secret or a public key");
+            }
+        }
+
+        @Override
+        public byte[] secret() {
+            return secret == null ? null : secret.clone();
+        }
+
+        @Override
+        public String toString() {
+            return "VerificationKey[" + id + ", " + (secret != null ? "HS256" : publicKey.getAlgorithm()) + "]";
+        }
+    }
+
     /** When the session cookie carries the Secure attribute. */
     public enum CookieSecure { AUTO, ALWAYS, NEVER }
 
     private final Map<ConfigOption, String> raw;
     private final byte[] tokenSecret;
+    private final PrivateKey tokenPrivateKey;
+    private final PublicKey tokenPublicKey;
+    private final List<VerificationKey> tokenVerificationKeys;
+    private final byte[] authJwtHs256Secret;
+    private final RSAPublicKey authJwtRs256PublicKey;
     private final String tokenKeyId;
     private final Duration tokenTtl;
     private final int tokenReplayCapacity;
@@ -68,8 +103,17 @@ public final class IdeProxyConfig {
                     + ConfigOption.TOKEN_VERIFICATION_KEYS.key() + ".");
         }
         this.tokenSecret = asymmetric ? null : secret(ConfigOption.TOKEN_SECRET, true);
+        this.tokenPrivateKey = asymmetric ? signingPrivateKey() : null;
+        this.tokenPublicKey = asymmetric ? signingPublicKey() : null;
+        this.tokenVerificationKeys = verificationKeys(value(ConfigOption.TOKEN_VERIFICATION_KEYS));
+        this.authJwtHs256Secret = secret(ConfigOption.AUTH_JWT_HS256_SECRET, false);
+        this.authJwtRs256PublicKey = rsaPublicKey(ConfigOption.AUTH_JWT_RS256_PUBLIC_KEY);
+        if (authJwtHs256Secret != null && authJwtRs256PublicKey != null) {
+            throw new ConfigException("Set only one of " + ConfigOption.AUTH_JWT_HS256_SECRET.key() + " and "
+                    + ConfigOption.AUTH_JWT_RS256_PUBLIC_KEY.key() + ".");
+        }
         this.tokenKeyId = value0(ConfigOption.TOKEN_KEY_ID);
-        if (!tokenKeyId.matches("[A-Za-z0-9._-]{1,64}")) {
+        if (!KEY_ID.matcher(tokenKeyId).matches()) {
             throw new ConfigException(ConfigOption.TOKEN_KEY_ID.key() + " must be 1 to 64 letters, digits, '.', '_' or '-'");
         }
         this.tokenTtl = positive(ConfigOption.TOKEN_TTL);
@@ -138,6 +182,31 @@ public final class IdeProxyConfig {
     /** The HS256 secret of the active key, or null when an asymmetric key signs instead. */
     public byte[] tokenSecret() {
         return tokenSecret == null ? null : tokenSecret.clone();
+    }
+
+    /** The private key of the active RS256/ES256 signing key ({@code token.private-key}), or null for HS256. */
+    public PrivateKey tokenPrivateKey() {
+        return tokenPrivateKey;
+    }
+
+    /** The public key matching {@link #tokenPrivateKey()} ({@code token.public-key}), or null for HS256. */
+    public PublicKey tokenPublicKey() {
+        return tokenPublicKey;
+    }
+
+    /** The retiring keys of {@code token.verification-keys}, in the order configured. */
+    public List<VerificationKey> tokenVerificationKeys() {
+        return tokenVerificationKeys;
+    }
+
+    /** The host application's HS256 bearer secret ({@code auth.jwt.hs256-secret}), or null. */
+    public byte[] authJwtHs256Secret() {
+        return authJwtHs256Secret == null ? null : authJwtHs256Secret.clone();
+    }
+
+    /** The host application's RS256 bearer public key ({@code auth.jwt.rs256-public-key}), or null. */
+    public RSAPublicKey authJwtRs256PublicKey() {
+        return authJwtRs256PublicKey;
     }
 
     /** Key id ({@code kid}) of the active signing key. */
@@ -282,6 +351,74 @@ public final class IdeProxyConfig {
             sb.append(option.key()).append('=').append(option.isSecret() ? "<hidden>" : v).append(", ");
         });
         return sb.append('}').toString();
+    }
+
+    private PrivateKey signingPrivateKey() {
+        if (value(ConfigOption.TOKEN_PUBLIC_KEY) == null) {
+            throw new ConfigException(ConfigOption.TOKEN_PRIVATE_KEY.key() + " needs "
+                    + ConfigOption.TOKEN_PUBLIC_KEY.key() + ": the matching public key in PEM"
+                    + " (-----BEGIN PUBLIC KEY-----) or file:/path (e.g. 'openssl pkey -in key.pem -pubout').");
+        }
+        try {
+            return Pem.privateKey(Pem.text(value(ConfigOption.TOKEN_PRIVATE_KEY)));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(ConfigOption.TOKEN_PRIVATE_KEY.key() + ": " + e.getMessage());
+        }
+    }
+
+    private PublicKey signingPublicKey() {
+        try {
+            return Pem.publicKey(Pem.text(value(ConfigOption.TOKEN_PUBLIC_KEY)));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(ConfigOption.TOKEN_PUBLIC_KEY.key() + ": " + e.getMessage());
+        }
+    }
+
+    private static List<VerificationKey> verificationKeys(String value) {
+        String option = ConfigOption.TOKEN_VERIFICATION_KEYS.key();
+        List<VerificationKey> keys = new ArrayList<>();
+        for (String entry : list(value)) {
+            int eq = entry.indexOf('=');
+            if (eq <= 0 || eq == entry.length() - 1) {
+                throw new ConfigException(option + ": an entry is not of the form kid=secret, kid=PEM public key or"
+                        + " kid=file:/path");
+            }
+            String kid = entry.substring(0, eq).trim();
+            String key = entry.substring(eq + 1).trim();
+            if (!KEY_ID.matcher(kid).matches()) {
+                throw new ConfigException(option + ": key id '" + kid + "' must be 1 to 64 letters, digits, '.', '_' or '-'");
+            }
+            try {
+                String text = Pem.text(key);
+                if (Pem.isPem(text, Pem.PUBLIC)) {
+                    keys.add(new VerificationKey(kid, null, Pem.publicKey(text)));
+                } else if (text.contains("-----BEGIN")) {
+                    throw new IllegalArgumentException("give the public key (-----BEGIN PUBLIC KEY-----) of a retiring"
+                            + " RS256/ES256 key, not its private key");
+                } else {
+                    keys.add(new VerificationKey(kid, text.trim().getBytes(UTF_8), null));
+                }
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(option + ": key " + kid + ": " + e.getMessage());
+            }
+        }
+        return List.copyOf(keys);
+    }
+
+    private RSAPublicKey rsaPublicKey(ConfigOption option) {
+        String value = value(option);
+        if (value == null) {
+            return null;
+        }
+        try {
+            if (Pem.publicKey(Pem.text(value)) instanceof RSAPublicKey rsa) {
+                return rsa;
+            }
+            throw new IllegalArgumentException("not an RSA key");
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(option.key() + " is not a readable RSA public key in PEM (-----BEGIN PUBLIC KEY-----): "
+                    + e.getMessage());
+        }
     }
 
     private String value0(ConfigOption option) {

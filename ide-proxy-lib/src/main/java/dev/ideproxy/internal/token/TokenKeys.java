@@ -38,7 +38,6 @@ import java.util.regex.Pattern;
 public final class TokenKeys {
     /** Key id of the active key when {@code ide-proxy.token.key-id} is not set. */
     public static final String DEFAULT_KEY_ID = "k1";
-    private static final Pattern KEY_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
     private final Key active;
     private final Map<String, Key> byId;
@@ -52,7 +51,7 @@ public final class TokenKeys {
      */
     public record Key(String id, Algorithm algorithm, boolean canSign) {
         public Key {
-            if (id == null || !KEY_ID.matcher(id).matches()) {
+            if (id == null || !IdeProxyConfig.KEY_ID.matcher(id).matches()) {
                 throw new IllegalArgumentException("a key id is 1 to 64 letters, digits, '.', '_' or '-'");
             }
             Objects.requireNonNull(algorithm, "algorithm");
@@ -125,46 +124,20 @@ public final class TokenKeys {
     public static TokenKeys from(IdeProxyConfig config) {
         String kid = config.tokenKeyId();
         Key active;
-        String privatePem = config.value(ConfigOption.TOKEN_PRIVATE_KEY);
-        if (privatePem == null) {
-            byte[] secret = config.tokenSecret();
-            try {
-                active = hs256(kid, secret);
-            } catch (IllegalArgumentException e) {
-                throw new ConfigException(ConfigOption.TOKEN_SECRET.key() + ": " + e.getMessage());
-            }
-        } else {
-            String publicPem = config.value(ConfigOption.TOKEN_PUBLIC_KEY);
-            if (publicPem == null) {
-                throw new ConfigException(ConfigOption.TOKEN_PRIVATE_KEY.key() + " needs "
-                        + ConfigOption.TOKEN_PUBLIC_KEY.key() + ": the matching public key in PEM"
-                        + " (-----BEGIN PUBLIC KEY-----) or file:/path (e.g. 'openssl pkey -in key.pem -pubout').");
-            }
-            PrivateKey privateKey;
-            PublicKey publicKey;
-            try {
-                privateKey = Pem.privateKey(Pem.text(privatePem));
-            } catch (IllegalArgumentException e) {
-                throw new ConfigException(ConfigOption.TOKEN_PRIVATE_KEY.key() + ": " + e.getMessage());
-            }
-            try {
-                publicKey = Pem.publicKey(Pem.text(publicPem));
-            } catch (IllegalArgumentException e) {
-                throw new ConfigException(ConfigOption.TOKEN_PUBLIC_KEY.key() + ": " + e.getMessage());
-            }
-            try {
-                active = asymmetric(kid, publicKey, privateKey);
-            } catch (IllegalArgumentException e) {
-                throw new ConfigException(ConfigOption.TOKEN_PRIVATE_KEY.key() + ": " + e.getMessage());
-            }
+        try {
+            active = config.tokenPrivateKey() == null ? hs256(kid, config.tokenSecret())
+                    : asymmetric(kid, config.tokenPublicKey(), config.tokenPrivateKey());
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException((config.tokenPrivateKey() == null ? ConfigOption.TOKEN_SECRET
+                    : ConfigOption.TOKEN_PRIVATE_KEY).key() + ": " + e.getMessage());
         }
         List<Key> retiring = new ArrayList<>();
-        String list = config.value(ConfigOption.TOKEN_VERIFICATION_KEYS);
-        if (list != null) {
-            for (String entry : list.split(",")) {
-                if (!entry.isBlank()) {
-                    retiring.add(verificationKey(entry.trim()));
-                }
+        for (IdeProxyConfig.VerificationKey key : config.tokenVerificationKeys()) {
+            try {
+                retiring.add(key.secret() != null ? hs256(key.id(), key.secret()) : asymmetric(key.id(), key.publicKey(), null));
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(ConfigOption.TOKEN_VERIFICATION_KEYS.key() + ": key " + key.id() + ": "
+                        + e.getMessage());
             }
         }
         try {
@@ -192,33 +165,6 @@ public final class TokenKeys {
     @Override
     public String toString() {
         return "TokenKeys" + byId.values() + " (signing with " + active.id() + ")";
-    }
-
-    private static Key verificationKey(String entry) {
-        String option = ConfigOption.TOKEN_VERIFICATION_KEYS.key();
-        int eq = entry.indexOf('=');
-        if (eq <= 0 || eq == entry.length() - 1) {
-            throw new ConfigException(option + ": an entry is not of the form kid=secret, kid=PEM public key or"
-                    + " kid=file:/path");
-        }
-        String kid = entry.substring(0, eq).trim();
-        String value = entry.substring(eq + 1).trim();
-        if (!KEY_ID.matcher(kid).matches()) {
-            throw new ConfigException(option + ": key id '" + kid + "' must be 1 to 64 letters, digits, '.', '_' or '-'");
-        }
-        try {
-            String text = Pem.text(value);
-            if (Pem.isPem(text, Pem.PUBLIC)) {
-                return asymmetric(kid, Pem.publicKey(text), null);
-            }
-            if (text.contains("-----BEGIN")) {
-                throw new IllegalArgumentException("give the public key (-----BEGIN PUBLIC KEY-----) of a retiring"
-                        + " RS256/ES256 key, not its private key");
-            }
-            return hs256(kid, text.trim().getBytes(StandardCharsets.UTF_8));
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException(option + ": key " + kid + ": " + e.getMessage());
-        }
     }
 
     private static boolean pairMatches(Algorithm algorithm) {

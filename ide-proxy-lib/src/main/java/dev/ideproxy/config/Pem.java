@@ -1,4 +1,4 @@
-package dev.ideproxy.internal.token;
+package dev.ideproxy.config;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -23,7 +23,7 @@ import java.util.regex.Pattern;
  * {@code -----BEGIN PRIVATE KEY-----}), given inline or as {@code file:/path}. Error messages name
  * the problem, never the key material. Stateless and thread-safe.
  */
-public final class Pem {
+final class Pem {
     static final String FILE_PREFIX = "file:";
     static final String PUBLIC = "PUBLIC KEY";
     static final String PRIVATE = "PRIVATE KEY";
@@ -36,7 +36,7 @@ public final class Pem {
     }
 
     /** The text of {@code value}, or of the file it names with {@code file:}. */
-    public static String text(String value) {
+    static String text(String value) {
         if (!value.startsWith(FILE_PREFIX)) {
             return value;
         }
@@ -54,7 +54,7 @@ public final class Pem {
     }
 
     /** An RSA or EC public key from PEM text (RSA keys of at least {@value #MIN_RSA_BITS} bits). */
-    public static PublicKey publicKey(String text) {
+    static PublicKey publicKey(String text) {
         byte[] der = der(text, PUBLIC);
         for (String algorithm : new String[] {"RSA", "EC"}) {
             try {
