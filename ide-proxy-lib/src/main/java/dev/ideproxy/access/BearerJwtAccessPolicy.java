@@ -2,6 +2,7 @@ package dev.ideproxy.access;
 
 import com.auth0.jwt.JWT;
 import com.auth0.jwt.JWTVerifier;
+import dev.ideproxy.internal.token.ClockedVerifier;
 import com.auth0.jwt.algorithms.Algorithm;
 import com.auth0.jwt.exceptions.JWTVerificationException;
 import com.auth0.jwt.exceptions.TokenExpiredException;
@@ -39,7 +40,7 @@ public final class BearerJwtAccessPolicy implements AccessPolicy {
         if (audience != null) {
             v = v.withAudience(audience);
         }
-        this.verifier = ((JWTVerifier.BaseVerification) v).build(Objects.requireNonNull(clock, "clock"));
+        this.verifier = ClockedVerifier.build(v, Objects.requireNonNull(clock, "clock"));
         this.workspacesClaim = Objects.requireNonNull(workspacesClaim, "workspacesClaim");
     }
 

@@ -2,7 +2,6 @@ package dev.ideproxy.internal.token;
 
 import com.auth0.jwt.JWT;
 import com.auth0.jwt.JWTCreator;
-import com.auth0.jwt.JWTVerifier;
 import com.auth0.jwt.exceptions.AlgorithmMismatchException;
 import com.auth0.jwt.exceptions.IncorrectClaimException;
 import com.auth0.jwt.exceptions.JWTDecodeException;
@@ -11,6 +10,7 @@ import com.auth0.jwt.exceptions.MissingClaimException;
 import com.auth0.jwt.exceptions.SignatureVerificationException;
 import com.auth0.jwt.exceptions.TokenExpiredException;
 import com.auth0.jwt.interfaces.DecodedJWT;
+import com.auth0.jwt.interfaces.Verification;
 import dev.ideproxy.internal.token.TokenRejectedException.Reason;
 import dev.ideproxy.token.InMemoryRevocationStore;
 import dev.ideproxy.token.ReplayStore;
@@ -138,7 +138,7 @@ public final class TokenService {
             DecodedJWT unverified = JWT.decode(token);
             TokenKeys.Key key = keys.find(unverified.getKeyId())
                     .orElseThrow(() -> new TokenRejectedException(Reason.UNKNOWN_KEY));
-            JWTVerifier.BaseVerification verification = (JWTVerifier.BaseVerification) JWT.require(key.algorithm())
+            Verification verification = JWT.require(key.algorithm())
                     .withIssuer(ISSUER)
                     .withClaimPresence("exp")
                     .withClaimPresence("sub")
@@ -153,7 +153,7 @@ public final class TokenService {
                 // When the portal decided: the start of the session this token opens.
                 verification.withClaimPresence("iat");
             }
-            DecodedJWT jwt = verification.build(clock).verify(unverified);
+            DecodedJWT jwt = ClockedVerifier.build(verification, clock).verify(unverified);
             Instant sessionStart = jwt.getIssuedAtAsInstant();
             if (type == TokenType.SESSION) {
                 sessionStart = jwt.getClaim(SESSION_START_CLAIM).asInstant();

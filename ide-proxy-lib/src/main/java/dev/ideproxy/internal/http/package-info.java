@@ -1,0 +1,8 @@
+/**
+ * The HTTP path of the tunnel: Jetty's {@code ProxyServlet} bound to the filter's {@code TunnelRequest}.
+ *
+ * <p><b>Not API.</b> Everything under {@code dev.ideproxy.internal} may change in any release; use
+ * {@link dev.ideproxy.IdeProxy} and the extension points instead. Classes here are public only
+ * because other internal packages or the servlet container use them.
+ */
+package dev.ideproxy.internal.http;

@@ -1,0 +1,8 @@
+/**
+ * Sessions: the cookie, opening one from a bootstrap token, renewal, revocation, and the live connections that end with them.
+ *
+ * <p><b>Not API.</b> Everything under {@code dev.ideproxy.internal} may change in any release; use
+ * {@link dev.ideproxy.IdeProxy} and the extension points instead. Classes here are public only
+ * because other internal packages or the servlet container use them.
+ */
+package dev.ideproxy.internal.session;

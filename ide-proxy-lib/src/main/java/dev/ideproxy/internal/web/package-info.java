@@ -1,0 +1,8 @@
+/**
+ * Small web utilities shared by every endpoint: failures and their answers, error bodies, log-safe text, trusted proxies.
+ *
+ * <p><b>Not API.</b> Everything under {@code dev.ideproxy.internal} may change in any release; use
+ * {@link dev.ideproxy.IdeProxy} and the extension points instead. Classes here are public only
+ * because other internal packages or the servlet container use them.
+ */
+package dev.ideproxy.internal.web;
