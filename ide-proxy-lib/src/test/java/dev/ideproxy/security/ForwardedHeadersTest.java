@@ -9,12 +9,12 @@ import dev.ideproxy.config.ConfigOption;
 import dev.ideproxy.config.IdeProxyConfig;
 import dev.ideproxy.testing.Browser;
 import dev.ideproxy.testing.Container;
+import dev.ideproxy.testing.Containers;
 import dev.ideproxy.testing.Portal;
 import dev.ideproxy.testing.RawHttp;
+import dev.ideproxy.testing.RawRequest;
 import dev.ideproxy.testing.ScriptedUpstream;
 import dev.ideproxy.testing.Upstream;
-import java.util.EnumMap;
-import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.TestInstance;
@@ -36,7 +36,7 @@ class ForwardedHeadersTest {
     static final String ESCAPING_WORKER = "HTTP/1.1 200 OK\r\nContent-Type: text/javascript\r\nContent-Length: 2\r\n"
             + "Service-Worker-Allowed: /../../\r\nConnection: close\r\n\r\nok";
 
-    final Map<Container, Container.Running> servers = new EnumMap<>(Container.class);
+    Containers servers;
     Upstream upstream;
     ScriptedUpstream scripted;
 
@@ -44,42 +44,30 @@ class ForwardedHeadersTest {
     void start() throws Exception {
         upstream = new Upstream("A");
         scripted = new ScriptedUpstream(path -> path.equals("/worker.js") ? ESCAPING_WORKER : HOSTILE_RESPONSE);
-        for (Container kind : Container.values()) {
-            IdeProxyConfig config = IdeProxyConfig.builder()
-                    .set(ConfigOption.TOKEN_SECRET, Portal.PROXY_SECRET)
-                    .set(ConfigOption.AUTH_JWT_HS256_SECRET, Portal.BEARER_SECRET)
-                    .set(ConfigOption.TARGETS, "a=" + upstream.uri() + ",s=" + scripted.uri())
-                    .set(ConfigOption.FORWARDED_TRUSTED_PROXIES, "127.0.0.1/32, ::1")
-                    .build();
-            servers.put(kind, kind.start(CONTEXT, IdeProxy.builder(config).build()));
-        }
+        IdeProxyConfig config = IdeProxyConfig.builder()
+                .set(ConfigOption.TOKEN_SECRET, Portal.PROXY_SECRET)
+                .set(ConfigOption.AUTH_JWT_HS256_SECRET, Portal.BEARER_SECRET)
+                .set(ConfigOption.TARGETS, "a=" + upstream.uri() + ",s=" + scripted.uri())
+                .set(ConfigOption.FORWARDED_TRUSTED_PROXIES, "127.0.0.1/32, ::1")
+                .build();
+        servers = Containers.start(CONTEXT, kind -> IdeProxy.builder(config).build());
     }
 
     @AfterAll
     void stop() throws Exception {
-        for (Container.Running running : servers.values()) {
-            running.close();
-        }
+        servers.close();
         upstream.close();
         scripted.close();
-    }
-
-    RawHttp.Response get(Container kind, String pathAndQuery, String... headerLines) throws Exception {
-        Container.Running server = servers.get(kind);
-        StringBuilder sb = new StringBuilder("GET " + pathAndQuery + " HTTP/1.1\r\nHost: " + server.hostHeader() + "\r\n");
-        for (String line : headerLines) {
-            sb.append(line).append("\r\n");
-        }
-        return RawHttp.send("127.0.0.1", server.base().getPort(), sb.append("Connection: close\r\n\r\n").toString());
     }
 
     @ParameterizedTest
     @EnumSource(Container.class)
     void aTrustedProxysChainIsKeptAndExtended(Container kind) throws Exception {
         String cookie = new Browser(servers.get(kind)).session("a", "alice");
-        RawHttp.Response r = get(kind, CONTEXT + "/__ide/a/", "Cookie: " + cookie,
-                "X-Forwarded-For: 198.51.100.7", "X-Forwarded-Proto: https", "X-Forwarded-Host: ide.example",
-                "Forwarded: for=198.51.100.7;proto=https;host=ide.example", "Authorization: Basic cG9ydGFsOnNlY3JldA==");
+        RawHttp.Response r = RawRequest.get(CONTEXT + "/__ide/a/").cookie(cookie)
+                .header("X-Forwarded-For", "198.51.100.7").header("X-Forwarded-Proto", "https")
+                .header("X-Forwarded-Host", "ide.example").header("Forwarded", "for=198.51.100.7;proto=https;host=ide.example")
+                .header("Authorization", "Basic cG9ydGFsOnNlY3JldA==").send(servers.get(kind));
         assertEquals(200, r.status(), r.toString());
         Upstream.Seen seen = upstream.last();
         assertEquals("198.51.100.7, 127.0.0.1", seen.header("X-Forwarded-For"));
@@ -94,10 +82,11 @@ class ForwardedHeadersTest {
     @EnumSource(Container.class)
     void aTrustedProxysHttpsMakesTheCookieSecure(Container kind) throws Exception {
         Browser browser = new Browser(servers.get(kind));
-        RawHttp.Response viaTls = get(kind, browser.bootstrapUrl("a", "alice"), "X-Forwarded-Proto: https");
+        RawHttp.Response viaTls = RawRequest.get(browser.bootstrapUrl("a", "alice")).header("X-Forwarded-Proto", "https")
+                .send(servers.get(kind));
         assertEquals(303, viaTls.status());
         assertTrue(viaTls.header("Set-Cookie").contains("; Secure"), viaTls.header("Set-Cookie"));
-        RawHttp.Response plain = get(kind, browser.bootstrapUrl("a", "alice"));
+        RawHttp.Response plain = RawRequest.get(browser.bootstrapUrl("a", "alice")).send(servers.get(kind));
         assertEquals(303, plain.status());
         assertTrue(!plain.header("Set-Cookie").contains("Secure"), plain.header("Set-Cookie"));
     }
@@ -106,7 +95,7 @@ class ForwardedHeadersTest {
     @EnumSource(Container.class)
     void responseHeadersAWorkspaceMayNotSendAreWithheld(Container kind) throws Exception {
         String cookie = new Browser(servers.get(kind)).session("s", "alice");
-        RawHttp.Response r = get(kind, CONTEXT + "/__ide/s/page", "Cookie: " + cookie);
+        RawHttp.Response r = RawRequest.get(CONTEXT + "/__ide/s/page").cookie(cookie).send(servers.get(kind));
         assertEquals(200, r.status(), r.toString());
         assertEquals("ok", r.body());
         assertEquals("yes", r.header("X-Kept"));
@@ -116,7 +105,7 @@ class ForwardedHeadersTest {
         assertNull(r.header("Clear-Site-Data"), "would wipe the portal's cookies and storage (same origin)");
         assertEquals(CONTEXT + "/__ide/s/", r.header("Service-Worker-Allowed"), "a worker's scope stays in the tunnel");
 
-        RawHttp.Response worker = get(kind, CONTEXT + "/__ide/s/worker.js", "Cookie: " + cookie);
+        RawHttp.Response worker = RawRequest.get(CONTEXT + "/__ide/s/worker.js").cookie(cookie).send(servers.get(kind));
         assertEquals(200, worker.status());
         assertNull(worker.header("Service-Worker-Allowed"), "a scope climbing out of the tunnel is dropped");
     }

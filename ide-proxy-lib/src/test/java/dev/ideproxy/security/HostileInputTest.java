@@ -13,10 +13,12 @@ import dev.ideproxy.config.ConfigOption;
 import dev.ideproxy.config.IdeProxyConfig;
 import dev.ideproxy.testing.Browser;
 import dev.ideproxy.testing.Container;
+import dev.ideproxy.testing.Containers;
 import dev.ideproxy.testing.Keys;
 import dev.ideproxy.testing.LogCapture;
 import dev.ideproxy.testing.Portal;
 import dev.ideproxy.testing.RawHttp;
+import dev.ideproxy.testing.RawRequest;
 import dev.ideproxy.testing.Upstream;
 import dev.ideproxy.token.InMemoryReplayStore;
 import dev.ideproxy.internal.token.TokenKeys;
@@ -29,7 +31,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -60,10 +61,8 @@ class HostileInputTest {
     static final String ACTIVE_KID = "k2";
     static final String RETIRING_SECRET = "retiring-secret-0123456789abcdef0123";
     static final String FOREIGN_SECRET = "foreign-secret-0123456789abcdef012345";
-    static final String WS_KEY = "dGhlIHNhbXBsZSBub25jZQ==";
 
-    final Map<Container, Container.Running> servers = new EnumMap<>(Container.class);
-    final Map<Container, IdeProxy> proxies = new EnumMap<>(Container.class);
+    Containers servers;
     final Map<Container, String> cookiesOfA = new ConcurrentHashMap<>();
     /** Every token, cookie value and key the suite handled: none may appear in a log line. */
     final Set<String> secrets = ConcurrentHashMap.newKeySet();
@@ -77,27 +76,21 @@ class HostileInputTest {
         secrets.addAll(List.of(Portal.PROXY_SECRET, Portal.BEARER_SECRET, RETIRING_SECRET, FOREIGN_SECRET));
         upstreamA = new Upstream("A");
         upstreamB = new Upstream("B");
-        for (Container kind : Container.values()) {
-            IdeProxyConfig config = IdeProxyConfig.builder()
-                    .set(ConfigOption.TOKEN_SECRET, Portal.PROXY_SECRET)
-                    .set(ConfigOption.TOKEN_KEY_ID, ACTIVE_KID)
-                    .set(ConfigOption.TOKEN_VERIFICATION_KEYS, "k1=" + RETIRING_SECRET)
-                    .set(ConfigOption.AUTH_JWT_HS256_SECRET, Portal.BEARER_SECRET)
-                    .set(ConfigOption.FORWARDED_TRUSTED_PROXIES, "10.0.0.0/8")
-                    .set(ConfigOption.TARGETS, "a=" + upstreamA.uri() + ",b=" + upstreamB.uri())
-                    .build();
-            IdeProxy proxy = IdeProxy.builder(config).build();
-            proxies.put(kind, proxy);
-            servers.put(kind, kind.start(CONTEXT, proxy));
-        }
+        IdeProxyConfig config = IdeProxyConfig.builder()
+                .set(ConfigOption.TOKEN_SECRET, Portal.PROXY_SECRET)
+                .set(ConfigOption.TOKEN_KEY_ID, ACTIVE_KID)
+                .set(ConfigOption.TOKEN_VERIFICATION_KEYS, "k1=" + RETIRING_SECRET)
+                .set(ConfigOption.AUTH_JWT_HS256_SECRET, Portal.BEARER_SECRET)
+                .set(ConfigOption.FORWARDED_TRUSTED_PROXIES, "10.0.0.0/8")
+                .set(ConfigOption.TARGETS, "a=" + upstreamA.uri() + ",b=" + upstreamB.uri())
+                .build();
+        servers = Containers.start(CONTEXT, kind -> IdeProxy.builder(config).build());
     }
 
     @AfterAll
     void stop() throws Exception {
         try {
-            for (Container.Running running : servers.values()) {
-                running.close();
-            }
+            servers.close();
             upstreamA.close();
             upstreamB.close();
             List<String> leaks = LogCapture.leaks(logs.lines(), secrets);
@@ -633,7 +626,7 @@ class HostileInputTest {
         Ctx(Container kind) {
             this.kind = kind;
             this.server = servers.get(kind);
-            this.proxy = proxies.get(kind);
+            this.proxy = servers.proxy(kind);
         }
 
         String host() {
@@ -703,23 +696,19 @@ class HostileInputTest {
 
         /** GET {@code target} with the given extra header lines (each without its CRLF). */
         RawHttp.Response get(String target, String... headerLines) throws Exception {
-            StringBuilder sb = new StringBuilder("GET ").append(target).append(" HTTP/1.1\r\nHost: ").append(host()).append("\r\n");
-            for (String line : headerLines) {
-                sb.append(line).append("\r\n");
-            }
-            return send(sb.append("Connection: close\r\n\r\n").toString());
+            return withLines(RawRequest.get(target), headerLines).send(server);
         }
 
         /** A WebSocket handshake for {@code target} with extra header lines. */
         RawHttp.Response webSocket(String target, String... headerLines) throws Exception {
-            List<String> lines = new ArrayList<>(List.of("Upgrade: websocket", "Sec-WebSocket-Key: " + WS_KEY,
-                    "Sec-WebSocket-Version: 13", "Origin: http://" + host()));
-            lines.addAll(List.of(headerLines));
-            StringBuilder sb = new StringBuilder("GET ").append(target).append(" HTTP/1.1\r\nHost: ").append(host()).append("\r\n");
-            for (String line : lines) {
-                sb.append(line).append("\r\n");
+            return withLines(RawRequest.get(target).webSocket().header("Origin", "http://" + host()), headerLines).send(server);
+        }
+
+        private static RawRequest withLines(RawRequest request, String... headerLines) {
+            for (String line : headerLines) {
+                request.line(line);
             }
-            return send(sb.append("Connection: Upgrade\r\n\r\n").toString());
+            return request;
         }
 
         RawHttp.Response send(String request) throws Exception {

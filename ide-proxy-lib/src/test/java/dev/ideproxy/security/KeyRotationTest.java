@@ -12,6 +12,7 @@ import dev.ideproxy.testing.Container;
 import dev.ideproxy.testing.Keys;
 import dev.ideproxy.testing.Portal;
 import dev.ideproxy.testing.RawHttp;
+import dev.ideproxy.testing.RawRequest;
 import dev.ideproxy.testing.Upstream;
 import java.security.KeyPair;
 import org.junit.jupiter.api.AfterAll;
@@ -49,9 +50,7 @@ class KeyRotationTest {
     }
 
     static RawHttp.Response get(Container.Running server, String pathAndQuery, String cookie) throws Exception {
-        return RawHttp.send("127.0.0.1", server.base().getPort(), "GET " + pathAndQuery + " HTTP/1.1\r\nHost: "
-                + server.hostHeader() + "\r\n" + (cookie == null ? "" : "Cookie: " + cookie + "\r\n")
-                + "Connection: close\r\n\r\n");
+        return RawRequest.get(pathAndQuery).cookie(cookie).send(server);
     }
 
     @ParameterizedTest

@@ -9,17 +9,17 @@ import dev.ideproxy.config.ConfigOption;
 import dev.ideproxy.config.IdeProxyConfig;
 import dev.ideproxy.testing.Browser;
 import dev.ideproxy.testing.Container;
+import dev.ideproxy.testing.Containers;
 import dev.ideproxy.testing.MutableClock;
 import dev.ideproxy.testing.Portal;
 import dev.ideproxy.testing.RawHttp;
+import dev.ideproxy.testing.RawRequest;
 import dev.ideproxy.testing.ScriptedUpstream;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.EnumMap;
-import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -37,30 +37,26 @@ class SessionLifetimeTest {
     static final String CACHEABLE = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nCache-Control: public, max-age=3600\r\n"
             + "Expires: Thu, 01 Jan 2099 00:00:00 GMT\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
 
-    final Map<Container, Container.Running> servers = new EnumMap<>(Container.class);
+    Containers servers;
     final MutableClock clock = new MutableClock(Instant.now());
     ScriptedUpstream upstream;
 
     @BeforeAll
     void start() throws Exception {
         upstream = new ScriptedUpstream(path -> CACHEABLE);
-        for (Container kind : Container.values()) {
-            IdeProxyConfig config = IdeProxyConfig.builder()
-                    .set(ConfigOption.TOKEN_SECRET, Portal.PROXY_SECRET)
-                    .set(ConfigOption.AUTH_JWT_HS256_SECRET, Portal.BEARER_SECRET)
-                    .set(ConfigOption.TARGETS, "a=" + upstream.uri())
-                    .set(ConfigOption.SESSION_TTL, "1h")
-                    .set(ConfigOption.SESSION_MAX_LIFETIME, "3h")
-                    .build();
-            servers.put(kind, kind.start(CONTEXT, IdeProxy.builder(config).clock(clock).build()));
-        }
+        IdeProxyConfig config = IdeProxyConfig.builder()
+                .set(ConfigOption.TOKEN_SECRET, Portal.PROXY_SECRET)
+                .set(ConfigOption.AUTH_JWT_HS256_SECRET, Portal.BEARER_SECRET)
+                .set(ConfigOption.TARGETS, "a=" + upstream.uri())
+                .set(ConfigOption.SESSION_TTL, "1h")
+                .set(ConfigOption.SESSION_MAX_LIFETIME, "3h")
+                .build();
+        servers = Containers.start(CONTEXT, kind -> IdeProxy.builder(config).clock(clock).build());
     }
 
     @AfterAll
     void stop() throws Exception {
-        for (Container.Running running : servers.values()) {
-            running.close();
-        }
+        servers.close();
         upstream.close();
     }
 
@@ -70,10 +66,7 @@ class SessionLifetimeTest {
     }
 
     RawHttp.Response request(Container kind, String method, String pathAndQuery, String cookie) throws Exception {
-        Container.Running server = servers.get(kind);
-        return RawHttp.send("127.0.0.1", server.base().getPort(), method + " " + pathAndQuery + " HTTP/1.1\r\nHost: "
-                + server.hostHeader() + "\r\n" + (cookie == null ? "" : "Cookie: " + cookie + "\r\n")
-                + (method.equals("POST") ? "Content-Length: 0\r\n" : "") + "Connection: close\r\n\r\n");
+        return RawRequest.method(method, pathAndQuery).cookie(cookie).send(servers.get(kind));
     }
 
     static String nameValue(String setCookie) {

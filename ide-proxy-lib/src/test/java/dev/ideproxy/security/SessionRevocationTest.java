@@ -13,6 +13,7 @@ import dev.ideproxy.config.IdeProxyConfig;
 import dev.ideproxy.testing.Browser;
 import dev.ideproxy.testing.BrowserSocket;
 import dev.ideproxy.testing.Container;
+import dev.ideproxy.testing.Containers;
 import dev.ideproxy.testing.MutableClock;
 import dev.ideproxy.testing.Portal;
 import dev.ideproxy.testing.Upstream;
@@ -23,8 +24,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.EnumMap;
-import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.websocket.api.Callback;
@@ -53,10 +52,9 @@ class SessionRevocationTest {
 
     private final MutableClock clock = new MutableClock(Instant.now());
     private final InMemoryRevocationStore shared = new InMemoryRevocationStore(clock);
-    private final Map<Container, Container.Running> servers = new EnumMap<>(Container.class);
+    private Containers servers;
     /** A second node per container, sharing the revocation store with the first. */
-    private final Map<Container, Container.Running> seconds = new EnumMap<>(Container.class);
-    private final Map<Container, IdeProxy> proxies = new EnumMap<>(Container.class);
+    private Containers seconds;
     private Upstream httpUpstream;
     private WebSocketUpstream wsUpstream;
     private WebSocketClient client;
@@ -65,12 +63,8 @@ class SessionRevocationTest {
     void start() throws Exception {
         httpUpstream = new Upstream("H");
         wsUpstream = new WebSocketUpstream("W");
-        for (Container kind : Container.values()) {
-            IdeProxy first = proxy();
-            proxies.put(kind, first);
-            servers.put(kind, kind.start("", first));
-            seconds.put(kind, kind.start("", proxy()));
-        }
+        servers = Containers.start("", kind -> proxy());
+        seconds = Containers.start("", kind -> proxy());
         client = new WebSocketClient();
         client.start();
     }
@@ -91,11 +85,8 @@ class SessionRevocationTest {
     @AfterAll
     void stop() throws Exception {
         client.stop();
-        for (Container.Running running : servers.values()) {
-            running.close();
-        }
-        for (Container.Running running : seconds.values()) {
-            running.close();
+        try (Containers first = servers; Containers second = seconds) {
+            // both nodes close, the second first, whichever fails
         }
         httpUpstream.close();
         wsUpstream.close();
@@ -180,7 +171,7 @@ class SessionRevocationTest {
         String carolOnB = browser.session("b", "carol");
         String daveOnA = browser.session("a", "dave");
 
-        proxies.get(kind).revokeSessions(null, "carol");
+        servers.proxy(kind).revokeSessions(null, "carol");
 
         assertEquals(401, browser.getPath("/__ide/a/x", carolOnA).statusCode());
         assertEquals(401, browser.getPath("/__ide/b/x", carolOnB).statusCode());
@@ -228,7 +219,7 @@ class SessionRevocationTest {
         assertEcho(socket, "on the second node");
 
         long start = System.nanoTime();
-        assertEquals(0, proxies.get(kind).revokeSessions("w", "erin"), "no WebSocket of erin's on the first node");
+        assertEquals(0, servers.proxy(kind).revokeSessions("w", "erin"), "no WebSocket of erin's on the first node");
 
         BrowserSocket.Closed closed = socket.closed().get(WAIT.toSeconds(), TimeUnit.SECONDS);
         long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);

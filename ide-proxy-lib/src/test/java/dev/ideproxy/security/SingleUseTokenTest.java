@@ -13,6 +13,7 @@ import dev.ideproxy.testing.Container;
 import dev.ideproxy.testing.MutableClock;
 import dev.ideproxy.testing.Portal;
 import dev.ideproxy.testing.RawHttp;
+import dev.ideproxy.testing.RawRequest;
 import dev.ideproxy.testing.Upstream;
 import dev.ideproxy.token.ReplayStore;
 import dev.ideproxy.token.ReplayStoreUnavailableException;
@@ -61,8 +62,7 @@ class SingleUseTokenTest {
     }
 
     static RawHttp.Response get(Container.Running server, String pathAndQuery) throws Exception {
-        return RawHttp.send("127.0.0.1", server.base().getPort(), "GET " + pathAndQuery + " HTTP/1.1\r\nHost: "
-                + server.hostHeader() + "\r\nConnection: close\r\n\r\n");
+        return RawRequest.get(pathAndQuery).send(server);
     }
 
     @ParameterizedTest

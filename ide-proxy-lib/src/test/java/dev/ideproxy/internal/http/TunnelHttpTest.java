@@ -10,6 +10,7 @@ import dev.ideproxy.config.ConfigOption;
 import dev.ideproxy.config.IdeProxyConfig;
 import dev.ideproxy.testing.Browser;
 import dev.ideproxy.testing.Container;
+import dev.ideproxy.testing.Containers;
 import dev.ideproxy.testing.MutableClock;
 import dev.ideproxy.testing.Portal;
 import dev.ideproxy.testing.RefusingPort;
@@ -26,7 +27,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.EnumMap;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -43,8 +43,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 class TunnelHttpTest {
     static final String CONTEXT = "/portal";
 
-    final Map<Container, Container.Running> servers = new EnumMap<>(Container.class);
-    final Map<Container, IdeProxy> proxies = new EnumMap<>(Container.class);
+    Containers servers;
     final MutableClock clock = new MutableClock(Instant.now());
     Upstream upstreamA;
     Upstream upstreamB;
@@ -57,25 +56,19 @@ class TunnelHttpTest {
         upstreamB = new Upstream("B");
         refusing = new RefusingPort();
         deadPort = refusing.port();
-        for (Container kind : Container.values()) {
-            IdeProxyConfig config = IdeProxyConfig.builder()
-                    .set(ConfigOption.TOKEN_SECRET, Portal.PROXY_SECRET)
-                    .set(ConfigOption.AUTH_JWT_HS256_SECRET, Portal.BEARER_SECRET)
-                    .set(ConfigOption.TARGETS, "a=" + upstreamA.uri() + ",b=" + upstreamB.uri()
-                            + ",down=http://127.0.0.1:" + deadPort + ",prefixed=" + upstreamA.uri() + "/base/")
-                    .set(ConfigOption.UPSTREAM_IDLE_TIMEOUT, "1500ms")
-                    .build();
-            IdeProxy proxy = IdeProxy.builder(config).clock(clock).build();
-            proxies.put(kind, proxy);
-            servers.put(kind, kind.start(CONTEXT, proxy));
-        }
+        IdeProxyConfig config = IdeProxyConfig.builder()
+                .set(ConfigOption.TOKEN_SECRET, Portal.PROXY_SECRET)
+                .set(ConfigOption.AUTH_JWT_HS256_SECRET, Portal.BEARER_SECRET)
+                .set(ConfigOption.TARGETS, "a=" + upstreamA.uri() + ",b=" + upstreamB.uri()
+                        + ",down=http://127.0.0.1:" + deadPort + ",prefixed=" + upstreamA.uri() + "/base/")
+                .set(ConfigOption.UPSTREAM_IDLE_TIMEOUT, "1500ms")
+                .build();
+        servers = Containers.start(CONTEXT, kind -> IdeProxy.builder(config).clock(clock).build());
     }
 
     @AfterAll
     void stop() throws Exception {
-        for (Container.Running running : servers.values()) {
-            running.close();
-        }
+        servers.close();
         upstreamA.close();
         upstreamB.close();
         refusing.close();
@@ -327,7 +320,7 @@ class TunnelHttpTest {
     @EnumSource(Container.class)
     void unknownWorkspaceInTheTunnelIs404(Container kind) throws Exception {
         // A valid session for a workspace the resolver does not know (e.g. deleted since).
-        IdeProxy proxy = proxies.get(kind);
+        IdeProxy proxy = servers.proxy(kind);
         String token = new TokenService(TokenKeys.from(proxy.config()), Duration.ofSeconds(60), Duration.ofHours(8),
                 Duration.ofHours(12), new InMemoryReplayStore(10, Clock.systemUTC()), Clock.systemUTC())
                 .mint(TokenType.SESSION, "ghost", "alice").token();

@@ -12,15 +12,15 @@ import dev.ideproxy.config.IdeProxyConfig;
 import dev.ideproxy.testing.Browser;
 import dev.ideproxy.testing.BrowserSocket;
 import dev.ideproxy.testing.Container;
+import dev.ideproxy.testing.Containers;
 import dev.ideproxy.testing.Portal;
 import dev.ideproxy.testing.RawHttp;
+import dev.ideproxy.testing.RawRequest;
 import dev.ideproxy.testing.Upstream;
 import dev.ideproxy.testing.WebSocketUpstream;
 import java.net.URI;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.EnumMap;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.client.ClientUpgradeRequest;
@@ -40,7 +40,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class HostModeTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private final Map<Container, Container.Running> servers = new EnumMap<>(Container.class);
+    private Containers servers;
     private Upstream upstream;
     private WebSocketUpstream wsUpstream;
     private WebSocketClient client;
@@ -49,16 +49,13 @@ class HostModeTest {
     void start() throws Exception {
         upstream = new Upstream("H");
         wsUpstream = new WebSocketUpstream("W");
-        for (Container kind : Container.values()) {
-            IdeProxy proxy = IdeProxy.builder(IdeProxyConfig.builder()
-                    .set(ConfigOption.TOKEN_SECRET, Portal.PROXY_SECRET)
-                    .set(ConfigOption.AUTH_JWT_HS256_SECRET, Portal.BEARER_SECRET)
-                    .set(ConfigOption.TARGETS, "a=" + upstream.uri() + ",b=" + upstream.uri() + ",Up=" + upstream.uri()
-                            + ",w=" + wsUpstream.uri())
-                    .set(ConfigOption.WORKSPACE_ORIGIN, "http://{id}.ide.test")
-                    .build()).build();
-            servers.put(kind, kind.start("", proxy));
-        }
+        servers = Containers.start("", kind -> IdeProxy.builder(IdeProxyConfig.builder()
+                .set(ConfigOption.TOKEN_SECRET, Portal.PROXY_SECRET)
+                .set(ConfigOption.AUTH_JWT_HS256_SECRET, Portal.BEARER_SECRET)
+                .set(ConfigOption.TARGETS, "a=" + upstream.uri() + ",b=" + upstream.uri() + ",Up=" + upstream.uri()
+                        + ",w=" + wsUpstream.uri())
+                .set(ConfigOption.WORKSPACE_ORIGIN, "http://{id}.ide.test")
+                .build()).build());
         client = new WebSocketClient();
         client.start();
     }
@@ -66,9 +63,7 @@ class HostModeTest {
     @AfterAll
     void stop() throws Exception {
         client.stop();
-        for (Container.Running running : servers.values()) {
-            running.close();
-        }
+        servers.close();
         upstream.close();
         wsUpstream.close();
     }
@@ -111,9 +106,9 @@ class HostModeTest {
             RawHttp.Response refused = get(kind, wrongHost, "/__ide/a/hello", cookie);
             assertEquals(404, refused.status(), wrongHost + ": " + refused);
         }
-        RawHttp.Response forwarded = RawHttp.send("127.0.0.1", port(kind), "GET /__ide/a/hello HTTP/1.1\r\nHost: b.ide.test:"
-                + port(kind) + "\r\nX-Forwarded-Host: a.ide.test\r\nForwarded: host=a.ide.test\r\nCookie: " + cookie
-                + "\r\nConnection: close\r\n\r\n");
+        RawHttp.Response forwarded = RawRequest.get("/__ide/a/hello").host("b.ide.test:" + port(kind))
+                .header("X-Forwarded-Host", "a.ide.test").header("Forwarded", "host=a.ide.test").cookie(cookie)
+                .send(servers.get(kind));
         assertEquals(404, forwarded.status(), "a forwarded host does not stand in for the Host header: " + forwarded);
         assertEquals(seen, upstream.seen().size(), "a request on another host reached the upstream");
     }
@@ -138,10 +133,9 @@ class HostModeTest {
         socket.session().close();
 
         int handshakes = wsUpstream.handshakeCount();
-        RawHttp.Response refused = RawHttp.send("127.0.0.1", port(kind), "GET /__ide/w/echo HTTP/1.1\r\nHost: a.ide.test:"
-                + port(kind) + "\r\nOrigin: http://a.ide.test:" + port(kind) + "\r\nCookie: " + cookie
-                + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                + "Sec-WebSocket-Version: 13\r\nConnection: close\r\n\r\n");
+        RawHttp.Response refused = RawRequest.get("/__ide/w/echo").host("a.ide.test:" + port(kind))
+                .header("Origin", "http://a.ide.test:" + port(kind)).cookie(cookie).webSocket().header("Connection", "close")
+                .send(servers.get(kind));
         assertEquals(404, refused.status(), refused.toString());
         assertEquals(handshakes, wsUpstream.handshakeCount(), "the upgrade on another host reached the upstream");
     }
@@ -170,8 +164,7 @@ class HostModeTest {
     }
 
     private RawHttp.Response get(Container kind, String host, String path, String cookie) throws Exception {
-        return RawHttp.send("127.0.0.1", port(kind), "GET " + path + " HTTP/1.1\r\nHost: " + host + ":" + port(kind) + "\r\n"
-                + (cookie == null ? "" : "Cookie: " + cookie + "\r\n") + "Connection: close\r\n\r\n");
+        return RawRequest.get(path).host(host + ":" + port(kind)).cookie(cookie).send(servers.get(kind));
     }
 
     private int port(Container kind) {

@@ -1,0 +1,99 @@
+package dev.ideproxy.testing;
+
+import dev.ideproxy.IdeProxy;
+import jakarta.servlet.ServletContext;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Both containers started side by side for one test class, each with its own {@link IdeProxy}, so
+ * that a {@code @ParameterizedTest @EnumSource(Container.class)} case runs on Jetty and on Tomcat:
+ * <pre>{@code
+ * servers = Containers.start(CONTEXT, kind -> IdeProxy.builder(config).build());   // @BeforeAll
+ * Container.Running server = servers.get(kind);                                    // in a case
+ * servers.close();                                                                  // @AfterAll
+ * }</pre>
+ * {@link #close()} stops them in the reverse order of their start; a stop that fails does not keep the
+ * others from stopping, and its exception is thrown at the end with the others' added as suppressed.
+ */
+public final class Containers implements AutoCloseable {
+    private final Map<Container, Container.Running> running = new EnumMap<>(Container.class);
+    private final Map<Container, IdeProxy> proxies = new EnumMap<>(Container.class);
+    private final Map<Container, ServletContext> contexts = new EnumMap<>(Container.class);
+    /** In start order; {@link #close()} walks it backwards. */
+    private final List<Container.Running> started = new ArrayList<>();
+
+    /** Makes the proxy a container is started with. */
+    @FunctionalInterface
+    public interface ProxyFactory {
+        IdeProxy proxyFor(Container kind) throws Exception;
+    }
+
+    private Containers() {
+    }
+
+    /**
+     * Starts every {@link Container} at {@code contextPath} with the proxy {@code proxies} makes for it.
+     * If one fails to start, those already started are stopped before the failure is thrown.
+     */
+    public static Containers start(String contextPath, ProxyFactory proxies) throws Exception {
+        Containers containers = new Containers();
+        try {
+            for (Container kind : Container.values()) {
+                IdeProxy proxy = proxies.proxyFor(kind);
+                containers.proxies.put(kind, proxy);
+                Container.Running server = kind.start(contextPath, context -> {
+                    proxy.install(context);
+                    containers.contexts.put(kind, context);
+                });
+                containers.running.put(kind, server);
+                containers.started.add(server);
+            }
+        } catch (Exception | Error e) {
+            try {
+                containers.close();
+            } catch (Exception closing) {
+                e.addSuppressed(closing);
+            }
+            throw e;
+        }
+        return containers;
+    }
+
+    /** The started container of this kind. */
+    public Container.Running get(Container kind) {
+        return running.get(kind);
+    }
+
+    /** The proxy installed in the container of this kind. */
+    public IdeProxy proxy(Container kind) {
+        return proxies.get(kind);
+    }
+
+    /** The servlet context the proxy was installed in, in the container of this kind. */
+    public ServletContext context(Container kind) {
+        return contexts.get(kind);
+    }
+
+    @Override
+    public void close() throws Exception {
+        Exception first = null;
+        for (int i = started.size() - 1; i >= 0; i--) {
+            try {
+                started.get(i).close();
+            } catch (Exception e) {
+                if (first == null) {
+                    first = e;
+                } else {
+                    first.addSuppressed(e);
+                }
+            }
+        }
+        started.clear();
+        if (first != null) {
+            throw first;
+        }
+    }
+}
