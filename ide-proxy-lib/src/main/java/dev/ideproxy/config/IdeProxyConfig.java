@@ -2,6 +2,8 @@ package dev.ideproxy.config;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.interfaces.RSAPublicKey;
@@ -28,6 +30,21 @@ public final class IdeProxyConfig {
 
     /** What a key id ({@code kid}) may be: 1 to 64 letters, digits, '.', '_' or '-'. */
     public static final Pattern KEY_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+
+    /**
+     * Host mode's origin of each workspace, from {@code workspace.origin}
+     * ({@code https://{id}.ide.example.net}): the workspace id is the first label of the host.
+     *
+     * @param scheme     {@code http} or {@code https}
+     * @param hostSuffix the host after the id, lower case, starting with {@code .}
+     * @param port       the port, or -1 for the scheme's default
+     */
+    public record WorkspaceOrigin(String scheme, String hostSuffix, int port) {
+        /** The origin of {@code workspaceId}, e.g. {@code https://42.ide.example.net}. */
+        public String of(String workspaceId) {
+            return scheme + "://" + workspaceId + hostSuffix + (port < 0 ? "" : ":" + port);
+        }
+    }
 
     /**
      * A retiring key from {@code token.verification-keys}: it no longer signs, but tokens it signed
@@ -78,6 +95,7 @@ public final class IdeProxyConfig {
     private final Map<String, String> targets;
     private final String targetTemplate;
     private final Pattern workspaceIdPattern;
+    private final WorkspaceOrigin workspaceOrigin;
     private final boolean stripPrefix;
     private final Duration upstreamConnectTimeout;
     private final Duration upstreamIdleTimeout;
@@ -135,6 +153,7 @@ public final class IdeProxyConfig {
         this.targets = targets(value(ConfigOption.TARGETS));
         this.targetTemplate = value(ConfigOption.TARGET_TEMPLATE);
         this.workspaceIdPattern = pattern(value(ConfigOption.WORKSPACE_ID_PATTERN));
+        this.workspaceOrigin = workspaceOrigin(value(ConfigOption.WORKSPACE_ORIGIN));
         this.stripPrefix = Values.bool(ConfigOption.TUNNEL_STRIP_PREFIX, value(ConfigOption.TUNNEL_STRIP_PREFIX));
         this.upstreamConnectTimeout = positive(ConfigOption.UPSTREAM_CONNECT_TIMEOUT);
         this.upstreamIdleTimeout = positive(ConfigOption.UPSTREAM_IDLE_TIMEOUT);
@@ -274,6 +293,11 @@ public final class IdeProxyConfig {
 
     public Pattern workspaceIdPattern() {
         return workspaceIdPattern;
+    }
+
+    /** Host mode's origin template ({@code workspace.origin}), or null in path mode. */
+    public WorkspaceOrigin workspaceOrigin() {
+        return workspaceOrigin;
     }
 
     public boolean stripPrefix() {
@@ -462,6 +486,40 @@ public final class IdeProxyConfig {
             }
         }
         throw new ConfigException(ConfigOption.COOKIE_SAME_SITE.key() + " = '" + value + "' must be Lax, Strict or None");
+    }
+
+    private static WorkspaceOrigin workspaceOrigin(String template) {
+        if (template == null) {
+            return null;
+        }
+        String key = ConfigOption.WORKSPACE_ORIGIN.key();
+        String id = "{id}";
+        String value = template.trim();
+        if (value.endsWith("/")) {
+            value = value.substring(0, value.length() - 1);
+        }
+        int schemeEnd = value.indexOf("://");
+        String scheme = schemeEnd < 0 ? "" : value.substring(0, schemeEnd).toLowerCase(Locale.ROOT);
+        if (!scheme.equals("http") && !scheme.equals("https")) {
+            throw new ConfigException(key + " must start with https:// (or http://), e.g. https://{id}.ide.example.net");
+        }
+        String authority = value.substring(schemeEnd + 3);
+        if (!authority.startsWith(id + ".") || authority.indexOf(id, 1) >= 0) {
+            throw new ConfigException(key + " must put {id} once, as the first label of the host, e.g. "
+                    + "https://{id}.ide.example.net (found '" + template + "')");
+        }
+        URI sample;
+        try {
+            sample = new URI(scheme + "://" + authority.replace(id, "x"));
+        } catch (URISyntaxException e) {
+            throw new ConfigException(key + " is not a valid origin: " + e.getReason());
+        }
+        if (sample.getHost() == null || sample.getRawUserInfo() != null || !sample.getRawPath().isEmpty()
+                || sample.getRawQuery() != null || sample.getRawFragment() != null || sample.getHost().indexOf('.') < 0) {
+            throw new ConfigException(key + " must be an origin only (scheme, host with {id}, optional port; no path),"
+                    + " e.g. https://{id}.ide.example.net");
+        }
+        return new WorkspaceOrigin(scheme, sample.getHost().toLowerCase(Locale.ROOT).substring(1), sample.getPort());
     }
 
     private static Pattern pattern(String regex) {

@@ -1,12 +1,8 @@
 package dev.ideproxy.internal.tunnel;
 
-import dev.ideproxy.config.ConfigException;
-import dev.ideproxy.config.ConfigOption;
 import dev.ideproxy.config.IdeProxyConfig;
+import dev.ideproxy.config.IdeProxyConfig.WorkspaceOrigin;
 import jakarta.servlet.http.HttpServletRequest;
-import java.net.URI;
-import java.net.URISyntaxException;
-import java.util.Locale;
 import java.util.regex.Pattern;
 
 /**
@@ -20,7 +16,6 @@ import java.util.regex.Pattern;
 public final class WorkspaceOrigins {
     /** A workspace id usable as a DNS label, as host mode requires. */
     private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?");
-    private static final String ID = "{id}";
 
     private final String scheme;
     /** Host after {id}, lower case, starting with "."; null in path mode. */
@@ -36,41 +31,9 @@ public final class WorkspaceOrigins {
 
     /** Path mode, or host mode when {@code workspace.origin} is set. */
     public static WorkspaceOrigins from(IdeProxyConfig config) {
-        return parse(config.value(ConfigOption.WORKSPACE_ORIGIN));
-    }
-
-    static WorkspaceOrigins parse(String template) {
-        if (template == null) {
-            return new WorkspaceOrigins(null, null, "");
-        }
-        String key = ConfigOption.WORKSPACE_ORIGIN.key();
-        String value = template.trim();
-        if (value.endsWith("/")) {
-            value = value.substring(0, value.length() - 1);
-        }
-        int schemeEnd = value.indexOf("://");
-        String scheme = schemeEnd < 0 ? "" : value.substring(0, schemeEnd).toLowerCase(Locale.ROOT);
-        if (!scheme.equals("http") && !scheme.equals("https")) {
-            throw new ConfigException(key + " must start with https:// (or http://), e.g. https://{id}.ide.example.net");
-        }
-        String authority = value.substring(schemeEnd + 3);
-        if (!authority.startsWith(ID + ".") || authority.indexOf(ID, 1) >= 0) {
-            throw new ConfigException(key + " must put {id} once, as the first label of the host, e.g. "
-                    + "https://{id}.ide.example.net (found '" + template + "')");
-        }
-        URI sample;
-        try {
-            sample = new URI(scheme + "://" + authority.replace(ID, "x"));
-        } catch (URISyntaxException e) {
-            throw new ConfigException(key + " is not a valid origin: " + e.getReason());
-        }
-        if (sample.getHost() == null || sample.getRawUserInfo() != null || !sample.getRawPath().isEmpty()
-                || sample.getRawQuery() != null || sample.getRawFragment() != null || sample.getHost().indexOf('.') < 0) {
-            throw new ConfigException(key + " must be an origin only (scheme, host with {id}, optional port; no path),"
-                    + " e.g. https://{id}.ide.example.net");
-        }
-        String host = sample.getHost().toLowerCase(Locale.ROOT);
-        return new WorkspaceOrigins(scheme, host.substring(1), sample.getPort() < 0 ? "" : ":" + sample.getPort());
+        WorkspaceOrigin origin = config.workspaceOrigin();
+        return origin == null ? new WorkspaceOrigins(null, null, "")
+                : new WorkspaceOrigins(origin.scheme(), origin.hostSuffix(), origin.port() < 0 ? "" : ":" + origin.port());
     }
 
     /** True in host mode. */

@@ -6,15 +6,24 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ideproxy.config.ConfigException;
+import dev.ideproxy.config.ConfigOption;
+import dev.ideproxy.config.IdeProxyConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class WorkspaceOriginsTest {
 
+    /** The origins of a configuration whose {@code workspace.origin} is {@code template} (parsed by the configuration). */
+    private static WorkspaceOrigins parse(String template) {
+        return WorkspaceOrigins.from(IdeProxyConfig.builder()
+                .set(ConfigOption.TOKEN_SECRET, "0123456789abcdef0123456789abcdef")
+                .set(ConfigOption.WORKSPACE_ORIGIN, template).build());
+    }
+
     @Test
     void pathModeAddressesEveryWorkspaceRelatively() {
-        WorkspaceOrigins path = WorkspaceOrigins.parse(null);
+        WorkspaceOrigins path = parse(null);
         assertFalse(path.perWorkspace());
         assertEquals("", path.prefix("42"));
         assertTrue(path.canServe("Any_Id"));
@@ -22,10 +31,10 @@ class WorkspaceOriginsTest {
 
     @Test
     void hostModeGivesEachWorkspaceItsOrigin() {
-        WorkspaceOrigins host = WorkspaceOrigins.parse("https://{id}.IDE.example.net/");
+        WorkspaceOrigins host = parse("https://{id}.IDE.example.net/");
         assertTrue(host.perWorkspace());
         assertEquals("https://42.ide.example.net", host.prefix("42"));
-        assertEquals("http://a-b.ide.test:8443", WorkspaceOrigins.parse("http://{id}.ide.test:8443").prefix("a-b"));
+        assertEquals("http://a-b.ide.test:8443", parse("http://{id}.ide.test:8443").prefix("a-b"));
     }
 
     @Test
@@ -40,13 +49,13 @@ class WorkspaceOriginsTest {
     @ParameterizedTest
     @ValueSource(strings = {"a", "42", "a-b", "x1y2"})
     void lowerCaseDnsLabelsCanBeServed(String id) {
-        assertTrue(WorkspaceOrigins.parse("https://{id}.ide.example.net").canServe(id));
+        assertTrue(parse("https://{id}.ide.example.net").canServe(id));
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"Up", "a_b", "-a", "a-", "a.b"})
     void otherIdsCannotBeGivenAnOrigin(String id) {
-        assertFalse(WorkspaceOrigins.parse("https://{id}.ide.example.net").canServe(id));
+        assertFalse(parse("https://{id}.ide.example.net").canServe(id));
     }
 
     @ParameterizedTest
@@ -63,7 +72,7 @@ class WorkspaceOriginsTest {
             "https://{id}",                         // nothing above the workspace label
             "https://{id}.ide example.net"})        // not a host
     void aTemplateThatIsNotAnOriginWithIdAsItsFirstLabelIsRefused(String template) {
-        ConfigException e = assertThrows(ConfigException.class, () -> WorkspaceOrigins.parse(template));
+        ConfigException e = assertThrows(ConfigException.class, () -> parse(template));
         assertTrue(e.getMessage().contains("workspace.origin"), e.getMessage());
     }
 }
