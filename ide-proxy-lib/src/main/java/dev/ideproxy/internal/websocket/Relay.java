@@ -105,9 +105,9 @@ final class Relay implements KeepAlive.Listener {
 
     // Confined to the upstream's event sequence.
     private boolean upstreamInMessage;
-    private long upstreamMessageBytes;
+    private final MessageLimit upstreamLimit;
     // Confined to the container's event sequence for the browser session.
-    private long clientMessageBytes;
+    private final MessageLimit clientLimit;
 
     Relay(TunnelRequest tunnel, RelaySettings settings, LiveRelays registry, UpstreamConnector connector) {
         this.tunnel = tunnel;
@@ -115,6 +115,8 @@ final class Relay implements KeepAlive.Listener {
         this.registry = registry;
         this.connector = connector;
         this.keepAlive = new KeepAlive(settings, connector, this);
+        this.upstreamLimit = new MessageLimit(settings.maxMessageSize());
+        this.clientLimit = new MessageLimit(settings.maxMessageSize());
     }
 
     TunnelRequest tunnel() {
@@ -238,7 +240,7 @@ final class Relay implements KeepAlive.Listener {
         }
         boolean whole = !upstreamInMessage && last;
         upstreamInMessage = !last;
-        if (!upstreamWithinLimit(utf8Length(part), last)) {
+        if (!withinLimit(upstreamLimit, Side.UPSTREAM, MessageLimit.utf8Length(part), last)) {
             return;
         }
         if (whole) {
@@ -264,7 +266,7 @@ final class Relay implements KeepAlive.Listener {
         }
         boolean whole = !upstreamInMessage && last;
         upstreamInMessage = !last;
-        if (!upstreamWithinLimit(part.remaining(), last)) {
+        if (!withinLimit(upstreamLimit, Side.UPSTREAM, part.remaining(), last)) {
             callback.succeed();
             return;
         }
@@ -362,14 +364,14 @@ final class Relay implements KeepAlive.Listener {
         }
     }
 
-    private boolean upstreamWithinLimit(long bytes, boolean last) {
-        long total = upstreamMessageBytes + bytes;
-        upstreamMessageBytes = last ? 0 : total;
-        if (total > settings.maxMessageSize()) {
-            tooBig(Side.UPSTREAM, total);
-            return false;
+    /** Counts a part against its direction's limit; ends the relay with 1009 when the message is too big. */
+    private boolean withinLimit(MessageLimit limit, Side from, long bytes, boolean last) {
+        long total = limit.exceededBy(bytes, last);
+        if (total < 0) {
+            return true;
         }
-        return true;
+        tooBig(from, total);
+        return false;
     }
 
     // ------------------------------------------------------------------ browser to upstream
@@ -377,7 +379,7 @@ final class Relay implements KeepAlive.Listener {
     /** A part of a browser text message; returns once the upstream took it. */
     void onClientText(String part, boolean last) {
         keepAlive.touch(Side.CLIENT);
-        if (isClosing() || !clientWithinLimit(utf8Length(part), last)) {
+        if (isClosing() || !withinLimit(clientLimit, Side.CLIENT, MessageLimit.utf8Length(part), last)) {
             return;
         }
         if (part.isEmpty() && !last) {
@@ -395,7 +397,7 @@ final class Relay implements KeepAlive.Listener {
     /** A part of a browser binary message; returns once the upstream took it. */
     void onClientBinary(ByteBuffer part, boolean last) {
         keepAlive.touch(Side.CLIENT);
-        if (isClosing() || !clientWithinLimit(part.remaining(), last)) {
+        if (isClosing() || !withinLimit(clientLimit, Side.CLIENT, part.remaining(), last)) {
             return;
         }
         Callback.Completable sent = new Callback.Completable();
@@ -459,16 +461,6 @@ final class Relay implements KeepAlive.Listener {
                 return;
             }
         }
-    }
-
-    private boolean clientWithinLimit(long bytes, boolean last) {
-        long total = clientMessageBytes + bytes;
-        clientMessageBytes = last ? 0 : total;
-        if (total > settings.maxMessageSize()) {
-            tooBig(Side.CLIENT, total);
-            return false;
-        }
-        return true;
     }
 
     // ------------------------------------------------------------------ keep-alive and idle timeout
@@ -647,24 +639,6 @@ final class Relay implements KeepAlive.Listener {
     }
 
     // ------------------------------------------------------------------ helpers
-
-    /** Bytes of {@code s} in UTF-8, without encoding it. */
-    static long utf8Length(String s) {
-        long n = 0;
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c < 0x80) {
-                n += 1;
-            } else if (c < 0x800) {
-                n += 2;
-            } else if (Character.isSurrogate(c)) {
-                n += 2; // a pair is 4 bytes in all
-            } else {
-                n += 3;
-            }
-        }
-        return n;
-    }
 
     /** One send to the browser, reporting its outcome (null for success) exactly once. */
     @FunctionalInterface
