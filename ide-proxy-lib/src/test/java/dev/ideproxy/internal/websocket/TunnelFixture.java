@@ -1,0 +1,190 @@
+package dev.ideproxy.internal.websocket;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.ideproxy.IdeProxy;
+import dev.ideproxy.config.ConfigOption;
+import dev.ideproxy.config.IdeProxyConfig;
+import dev.ideproxy.testing.Browser;
+import dev.ideproxy.testing.BrowserSocket;
+import dev.ideproxy.testing.Container;
+import dev.ideproxy.testing.Containers;
+import dev.ideproxy.testing.Portal;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.eclipse.jetty.websocket.api.Callback;
+import org.eclipse.jetty.websocket.api.Session;
+import org.eclipse.jetty.websocket.client.ClientUpgradeRequest;
+import org.eclipse.jetty.websocket.client.WebSocketClient;
+
+/**
+ * One test class's view of the WebSocket tunnel, end to end on both containers: the proxy installed
+ * at {@link #CONTEXT} in embedded Jetty 12 and Tomcat 11 (through {@link Containers}), and a real
+ * browser-side client (Jetty's) that keeps a session cookie per container and workspace and every
+ * socket it opened. Each class starts its own in {@code @BeforeAll}, calls {@link #disconnectOpened()}
+ * after each case (so that a failing case cannot leave sessions behind) and {@link #close()} at the end:
+ * nothing is shared between classes.
+ */
+final class TunnelFixture implements AutoCloseable {
+    static final String CONTEXT = "/portal";
+    static final Duration WAIT = Duration.ofSeconds(20);
+
+    private final Containers servers;
+    private final WebSocketClient client;
+    private final Map<String, String> cookies = new ConcurrentHashMap<>();
+    private final List<BrowserSocket> opened = new CopyOnWriteArrayList<>();
+
+    private TunnelFixture(Containers servers, WebSocketClient client) {
+        this.servers = servers;
+        this.client = client;
+    }
+
+    /**
+     * Starts both containers with {@code targets} (the {@code targets} option: {@code id=uri,...}), the
+     * test secrets, and {@code https://portal.example} as an allowed WebSocket origin; then the client.
+     */
+    static TunnelFixture start(String targets) throws Exception {
+        IdeProxyConfig config = IdeProxyConfig.builder()
+                .set(ConfigOption.TOKEN_SECRET, Portal.PROXY_SECRET)
+                .set(ConfigOption.AUTH_JWT_HS256_SECRET, Portal.BEARER_SECRET)
+                .set(ConfigOption.TARGETS, targets)
+                .set(ConfigOption.WS_ALLOWED_ORIGINS, "https://portal.example")
+                .build();
+        Containers servers = Containers.start(CONTEXT, kind -> IdeProxy.builder(config).build());
+        WebSocketClient client = new WebSocketClient();
+        client.setIdleTimeout(Duration.ofMinutes(5));
+        client.setMaxBinaryMessageSize(256L << 20);
+        client.setMaxTextMessageSize(256L << 20);
+        try {
+            client.start();
+        } catch (Exception e) {
+            try {
+                servers.close();
+            } catch (Exception closing) {
+                e.addSuppressed(closing);
+            }
+            throw e;
+        }
+        return new TunnelFixture(servers, client);
+    }
+
+    Container.Running server(Container kind) {
+        return servers.get(kind);
+    }
+
+    /** The tunnel installed in the container of this kind. */
+    WebSocketTunnel tunnel(Container kind) {
+        return WebSocketTunnel.of(servers.context(kind));
+    }
+
+    /** Opens {@code pathAndQuery} of {@code workspace} with alice's session cookie for it. */
+    BrowserSocket open(Container kind, String workspace, String pathAndQuery, Consumer<ClientUpgradeRequest> customize)
+            throws Exception {
+        return open(servers.get(kind), workspace, pathAndQuery, cookie(kind, workspace), customize);
+    }
+
+    /** Opens {@code pathAndQuery} of {@code workspace} on {@code server} (perhaps not one of this fixture's). */
+    BrowserSocket open(Container.Running server, String workspace, String pathAndQuery, String cookie,
+                       Consumer<ClientUpgradeRequest> customize) throws Exception {
+        BrowserSocket socket = new BrowserSocket();
+        ClientUpgradeRequest request = new ClientUpgradeRequest();
+        request.setHeader("Cookie", cookie);
+        customize.accept(request);
+        URI uri = URI.create("ws://" + server.hostHeader() + CONTEXT + "/__ide/" + workspace + pathAndQuery);
+        opened.add(socket);
+        CompletableFuture<Session> connecting = client.connect(socket, uri, request);
+        try {
+            connecting.get(20, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            // Given up on (refused, timed out, interrupted): never leave a late connection open.
+            connecting.thenAccept(Session::disconnect);
+            throw e;
+        }
+        return socket;
+    }
+
+    /** {@code ide_proxy_session=...} of alice's session for {@code workspace}, one per container. */
+    String cookie(Container kind, String workspace) {
+        return cookies.computeIfAbsent(kind + "/" + workspace, k -> {
+            try {
+                return new Browser(servers.get(kind)).session(workspace, "alice");
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
+    /** Waits until the tunnel of this kind holds no relay. */
+    void awaitNoRelays(Container kind) throws InterruptedException {
+        WebSocketTunnel tunnel = tunnel(kind);
+        waitUntil(() -> tunnel.relays().size() == 0, WAIT, () -> "relays to close: "
+                + tunnel.relays().snapshot().stream().map(Relay::describe).toList());
+    }
+
+    /** Drops every socket a case opened and left open; call it after each case. */
+    void disconnectOpened() {
+        for (BrowserSocket socket : opened) {
+            Session session = socket.session();
+            if (session != null && session.isOpen()) {
+                session.disconnect();
+            }
+        }
+        opened.clear();
+    }
+
+    /** Stops the client, then the containers. */
+    @Override
+    public void close() throws Exception {
+        try {
+            client.stop();
+        } finally {
+            servers.close();
+        }
+    }
+
+    /** Closes {@code socket} normally (if it is still open) and waits for the close handshake. */
+    static void close(BrowserSocket socket) throws Exception {
+        if (socket.isOpen()) {
+            socket.session().close(1000, "done", Callback.NOOP);
+        }
+        socket.closed().get(20, TimeUnit.SECONDS);
+    }
+
+    static void waitUntil(BooleanSupplier condition, Duration timeout, String what) throws InterruptedException {
+        waitUntil(condition, timeout, () -> what);
+    }
+
+    static void waitUntil(BooleanSupplier condition, Duration timeout, Supplier<String> what) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                fail("timed out after " + timeout + " waiting for " + what.get());
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    /** {@code size} characters of text mixing 1-, 2-, 3- and 4-byte UTF-8 characters. */
+    static String text(int size, Random random) {
+        String alphabet = "abcdefghijklmnopqrstuvwxyz0123456789 éü€語";
+        StringBuilder sb = new StringBuilder(size);
+        while (sb.length() < size) {
+            if (size - sb.length() >= 2 && random.nextInt(50) == 0) {
+                sb.append("😀");
+            } else {
+                sb.append(alphabet.charAt(random.nextInt(alphabet.length())));
+            }
+        }
+        return sb.toString();
+    }
+}
