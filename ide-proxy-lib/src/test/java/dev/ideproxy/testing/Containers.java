@@ -2,9 +2,7 @@ package dev.ideproxy.testing;
 
 import dev.ideproxy.IdeProxy;
 import jakarta.servlet.ServletContext;
-import java.util.ArrayList;
 import java.util.EnumMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -22,8 +20,7 @@ public final class Containers implements AutoCloseable {
     private final Map<Container, Container.Running> running = new EnumMap<>(Container.class);
     private final Map<Container, IdeProxy> proxies = new EnumMap<>(Container.class);
     private final Map<Container, ServletContext> contexts = new EnumMap<>(Container.class);
-    /** In start order; {@link #close()} walks it backwards. */
-    private final List<Container.Running> started = new ArrayList<>();
+    private final Closer started = new Closer();
 
     /** Makes the proxy a container is started with. */
     @FunctionalInterface
@@ -48,8 +45,7 @@ public final class Containers implements AutoCloseable {
                     proxy.install(context);
                     containers.contexts.put(kind, context);
                 });
-                containers.running.put(kind, server);
-                containers.started.add(server);
+                containers.running.put(kind, containers.started.add(server));
             }
         } catch (Exception | Error e) {
             try {
@@ -79,21 +75,6 @@ public final class Containers implements AutoCloseable {
 
     @Override
     public void close() throws Exception {
-        Exception first = null;
-        for (int i = started.size() - 1; i >= 0; i--) {
-            try {
-                started.get(i).close();
-            } catch (Exception e) {
-                if (first == null) {
-                    first = e;
-                } else {
-                    first.addSuppressed(e);
-                }
-            }
-        }
-        started.clear();
-        if (first != null) {
-            throw first;
-        }
+        started.close();
     }
 }

@@ -8,13 +8,19 @@ import dev.ideproxy.config.IdeProxyConfig;
 import dev.ideproxy.testing.Browser;
 import dev.ideproxy.testing.BrowserSocket;
 import dev.ideproxy.testing.Container;
+import dev.ideproxy.testing.Closer;
 import dev.ideproxy.testing.Containers;
 import dev.ideproxy.testing.Portal;
+import dev.ideproxy.testing.RefusingPort;
+import dev.ideproxy.testing.WebSocketUpstream;
 import java.net.URI;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.StringJoiner;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -26,56 +32,110 @@ import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
 import org.eclipse.jetty.websocket.client.ClientUpgradeRequest;
 import org.eclipse.jetty.websocket.client.WebSocketClient;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * One test class's view of the WebSocket tunnel, end to end on both containers: the proxy installed
- * at {@link #CONTEXT} in embedded Jetty 12 and Tomcat 11 (through {@link Containers}), and a real
- * browser-side client (Jetty's) that keeps a session cookie per container and workspace and every
- * socket it opened. Each class starts its own in {@code @BeforeAll}, calls {@link #disconnectOpened()}
- * after each case (so that a failing case cannot leave sessions behind) and {@link #close()} at the end:
- * nothing is shared between classes.
+ * One test class's view of the WebSocket tunnel, end to end on both containers: real upstream WebSocket
+ * servers (one per workspace, tagging their replies), the proxy installed at {@link #CONTEXT} in embedded
+ * Jetty 12 and Tomcat 11 (through {@link Containers}), and a real browser-side client (Jetty's) that
+ * keeps alice's session cookie per container and workspace and every socket it opened. A JUnit
+ * extension, registered in a static field of each class:
+ * <pre>{@code
+ * @RegisterExtension
+ * static final TunnelFixture fixture = new TunnelFixture().upstream("a", "A");
+ * }</pre>
+ * Before the class it starts all of it; after each case it drops the sockets the case left open (so that
+ * a failing case cannot leave sessions behind); after the class it closes everything, last started
+ * first. Nothing is shared between classes.
  */
-final class TunnelFixture implements AutoCloseable {
+final class TunnelFixture implements BeforeAllCallback, AfterEachCallback, AfterAllCallback {
     static final String CONTEXT = "/portal";
     static final Duration WAIT = Duration.ofSeconds(20);
 
-    private final Containers servers;
-    private final WebSocketClient client;
+    private final Map<String, String> upstreamTags = new LinkedHashMap<>();
+    private final List<String> refusingTargets = new ArrayList<>();
+    private final Map<String, WebSocketUpstream> upstreams = new ConcurrentHashMap<>();
     private final Map<String, String> cookies = new ConcurrentHashMap<>();
     private final List<BrowserSocket> opened = new CopyOnWriteArrayList<>();
+    private final Closer closer = new Closer();
+    private Containers servers;
+    private WebSocketClient client;
 
-    private TunnelFixture(Containers servers, WebSocketClient client) {
-        this.servers = servers;
-        this.client = client;
+    /** Workspace {@code id} is a {@link WebSocketUpstream} that tags its replies with {@code tag}. */
+    TunnelFixture upstream(String id, String tag) {
+        upstreamTags.put(id, tag);
+        return this;
+    }
+
+    /** Workspace {@code id} is a loopback port that refuses connections (a {@link RefusingPort}). */
+    TunnelFixture refusing(String id) {
+        refusingTargets.add(id);
+        return this;
     }
 
     /**
-     * Starts both containers with {@code targets} (the {@code targets} option: {@code id=uri,...}), the
-     * test secrets, and {@code https://portal.example} as an allowed WebSocket origin; then the client.
+     * Starts the upstreams, then both containers with them as targets, the test secrets, and
+     * {@code https://portal.example} as an allowed WebSocket origin; then the client.
      */
-    static TunnelFixture start(String targets) throws Exception {
-        IdeProxyConfig config = IdeProxyConfig.builder()
-                .set(ConfigOption.TOKEN_SECRET, Portal.PROXY_SECRET)
-                .set(ConfigOption.AUTH_JWT_HS256_SECRET, Portal.BEARER_SECRET)
-                .set(ConfigOption.TARGETS, targets)
-                .set(ConfigOption.WS_ALLOWED_ORIGINS, "https://portal.example")
-                .build();
-        Containers servers = Containers.start(CONTEXT, kind -> IdeProxy.builder(config).build());
-        WebSocketClient client = new WebSocketClient();
-        client.setIdleTimeout(Duration.ofMinutes(5));
-        client.setMaxBinaryMessageSize(256L << 20);
-        client.setMaxTextMessageSize(256L << 20);
+    @Override
+    public void beforeAll(ExtensionContext context) throws Exception {
         try {
+            StringJoiner targets = new StringJoiner(",");
+            for (Map.Entry<String, String> upstream : upstreamTags.entrySet()) {
+                WebSocketUpstream server = closer.add(new WebSocketUpstream(upstream.getValue()));
+                upstreams.put(upstream.getKey(), server);
+                targets.add(upstream.getKey() + "=" + server.uri());
+            }
+            for (String id : refusingTargets) {
+                targets.add(id + "=http://127.0.0.1:" + closer.add(new RefusingPort()).port());
+            }
+            IdeProxyConfig config = IdeProxyConfig.builder()
+                    .set(ConfigOption.TOKEN_SECRET, Portal.PROXY_SECRET)
+                    .set(ConfigOption.AUTH_JWT_HS256_SECRET, Portal.BEARER_SECRET)
+                    .set(ConfigOption.TARGETS, targets.toString())
+                    .set(ConfigOption.WS_ALLOWED_ORIGINS, "https://portal.example")
+                    .build();
+            servers = closer.add(Containers.start(CONTEXT, kind -> IdeProxy.builder(config).build()));
+            client = new WebSocketClient();
+            client.setIdleTimeout(Duration.ofMinutes(5));
+            client.setMaxBinaryMessageSize(256L << 20);
+            client.setMaxTextMessageSize(256L << 20);
             client.start();
+            closer.add(client::stop);
         } catch (Exception e) {
             try {
-                servers.close();
+                closer.close();
             } catch (Exception closing) {
                 e.addSuppressed(closing);
             }
             throw e;
         }
-        return new TunnelFixture(servers, client);
+    }
+
+    /** Drops every socket the case opened and left open. */
+    @Override
+    public void afterEach(ExtensionContext context) {
+        for (BrowserSocket socket : opened) {
+            Session session = socket.session();
+            if (session != null && session.isOpen()) {
+                session.disconnect();
+            }
+        }
+        opened.clear();
+    }
+
+    /** Stops the client, then the containers, then the upstreams. */
+    @Override
+    public void afterAll(ExtensionContext context) throws Exception {
+        closer.close();
+    }
+
+    /** The upstream of workspace {@code id}. */
+    WebSocketUpstream upstream(String id) {
+        return upstreams.get(id);
     }
 
     Container.Running server(Container kind) {
@@ -129,27 +189,6 @@ final class TunnelFixture implements AutoCloseable {
         WebSocketTunnel tunnel = tunnel(kind);
         waitUntil(() -> tunnel.relays().size() == 0, WAIT, () -> "relays to close: "
                 + tunnel.relays().snapshot().stream().map(Relay::describe).toList());
-    }
-
-    /** Drops every socket a case opened and left open; call it after each case. */
-    void disconnectOpened() {
-        for (BrowserSocket socket : opened) {
-            Session session = socket.session();
-            if (session != null && session.isOpen()) {
-                session.disconnect();
-            }
-        }
-        opened.clear();
-    }
-
-    /** Stops the client, then the containers. */
-    @Override
-    public void close() throws Exception {
-        try {
-            client.stop();
-        } finally {
-            servers.close();
-        }
     }
 
     /** Closes {@code socket} normally (if it is still open) and waits for the close handshake. */

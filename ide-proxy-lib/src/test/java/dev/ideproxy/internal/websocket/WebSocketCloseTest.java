@@ -9,11 +9,8 @@ import dev.ideproxy.testing.Container;
 import dev.ideproxy.testing.WebSocketUpstream;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.websocket.api.Callback;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -22,29 +19,12 @@ import org.junit.jupiter.params.provider.EnumSource;
  * other, and closes that cannot be sent on as they are (no status, no close frame) are mapped to codes
  * that can.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 class WebSocketCloseTest {
-    WebSocketUpstream upstreamA;
+    @RegisterExtension
+    static final TunnelFixture fixture = new TunnelFixture().upstream("a", "A");
 
-    TunnelFixture fixture;
-
-    @BeforeAll
-    void start() throws Exception {
-        upstreamA = new WebSocketUpstream("A");
-        fixture = TunnelFixture.start("a=" + upstreamA.uri());
-    }
-
-    @AfterEach
-    void disconnect() {
-        fixture.disconnectOpened();
-    }
-
-    @AfterAll
-    void stop() throws Exception {
-        fixture.close();
-        upstreamA.close();
-    }
+    final WebSocketUpstream upstreamA = fixture.upstream("a");
 
     @ParameterizedTest
     @EnumSource(Container.class)

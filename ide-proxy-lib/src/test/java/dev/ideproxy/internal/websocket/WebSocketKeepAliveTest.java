@@ -21,11 +21,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.websocket.api.Callback;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -34,29 +31,12 @@ import org.junit.jupiter.params.provider.EnumSource;
  * cross, the relay's own keep-alive pings hold an idle session open past the idle timeout, and a peer
  * that stopped answering is closed.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 class WebSocketKeepAliveTest {
-    WebSocketUpstream upstreamA;
+    @RegisterExtension
+    static final TunnelFixture fixture = new TunnelFixture().upstream("a", "A");
 
-    TunnelFixture fixture;
-
-    @BeforeAll
-    void start() throws Exception {
-        upstreamA = new WebSocketUpstream("A");
-        fixture = TunnelFixture.start("a=" + upstreamA.uri());
-    }
-
-    @AfterEach
-    void disconnect() {
-        fixture.disconnectOpened();
-    }
-
-    @AfterAll
-    void stop() throws Exception {
-        fixture.close();
-        upstreamA.close();
-    }
+    final WebSocketUpstream upstreamA = fixture.upstream("a");
 
     @ParameterizedTest
     @EnumSource(Container.class)

@@ -26,11 +26,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.websocket.api.Callback;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -39,29 +36,12 @@ import org.junit.jupiter.params.provider.EnumSource;
  * file or upstream session behind, and destroying the web application closes its sessions with 1001
  * and stops the upstream client, whichever way the proxy was installed.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 class WebSocketLifecycleTest {
-    WebSocketUpstream upstreamB;
+    @RegisterExtension
+    static final TunnelFixture fixture = new TunnelFixture().upstream("b", "B");
 
-    TunnelFixture fixture;
-
-    @BeforeAll
-    void start() throws Exception {
-        upstreamB = new WebSocketUpstream("B");
-        fixture = TunnelFixture.start("b=" + upstreamB.uri());
-    }
-
-    @AfterEach
-    void disconnect() {
-        fixture.disconnectOpened();
-    }
-
-    @AfterAll
-    void stop() throws Exception {
-        fixture.close();
-        upstreamB.close();
-    }
+    final WebSocketUpstream upstreamB = fixture.upstream("b");
 
     @ParameterizedTest
     @EnumSource(Container.class)

@@ -20,11 +20,8 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -33,29 +30,12 @@ import org.junit.jupiter.params.provider.EnumSource;
  * directions, a large browser message crosses in large frames, a message over the size limit closes
  * both sides with 1009, and the effective limits and timeouts are an IDE's, not the containers' or Jetty's.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 class WebSocketLimitsTest {
-    WebSocketUpstream upstreamA;
+    @RegisterExtension
+    static final TunnelFixture fixture = new TunnelFixture().upstream("a", "A");
 
-    TunnelFixture fixture;
-
-    @BeforeAll
-    void start() throws Exception {
-        upstreamA = new WebSocketUpstream("A");
-        fixture = TunnelFixture.start("a=" + upstreamA.uri());
-    }
-
-    @AfterEach
-    void disconnect() {
-        fixture.disconnectOpened();
-    }
-
-    @AfterAll
-    void stop() throws Exception {
-        fixture.close();
-        upstreamA.close();
-    }
+    final WebSocketUpstream upstreamA = fixture.upstream("a");
 
     @ParameterizedTest
     @EnumSource(Container.class)

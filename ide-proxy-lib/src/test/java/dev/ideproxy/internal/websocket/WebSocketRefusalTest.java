@@ -18,7 +18,6 @@ import dev.ideproxy.testing.Container;
 import dev.ideproxy.testing.Portal;
 import dev.ideproxy.testing.RawHttp;
 import dev.ideproxy.testing.RawRequest;
-import dev.ideproxy.testing.RefusingPort;
 import dev.ideproxy.testing.WebSocketUpstream;
 import jakarta.servlet.ServletContext;
 import java.net.InetAddress;
@@ -30,11 +29,8 @@ import java.util.function.Consumer;
 import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.exceptions.UpgradeException;
 import org.eclipse.jetty.websocket.client.ClientUpgradeRequest;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -44,40 +40,13 @@ import org.junit.jupiter.params.provider.EnumSource;
  * foreign origin (403), those without contacting the upstream. Some are read over a raw socket, some
  * through the WebSocket client.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 class WebSocketRefusalTest {
-    WebSocketUpstream upstreamA;
-    WebSocketUpstream upstreamB;
-    ServerSocket silent;
-    RefusingPort refusing;
+    @RegisterExtension
+    static final TunnelFixture fixture = new TunnelFixture().upstream("a", "A").upstream("b", "B").refusing("down");
 
-    TunnelFixture fixture;
-
-    @BeforeAll
-    void start() throws Exception {
-        upstreamA = new WebSocketUpstream("A");
-        upstreamB = new WebSocketUpstream("B");
-        refusing = new RefusingPort();
-        // Accepts TCP connections (the kernel does, from the backlog) and never answers.
-        silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        fixture = TunnelFixture.start("a=" + upstreamA.uri() + ",b=" + upstreamB.uri()
-                + ",down=http://127.0.0.1:" + refusing.port());
-    }
-
-    @AfterEach
-    void disconnect() {
-        fixture.disconnectOpened();
-    }
-
-    @AfterAll
-    void stop() throws Exception {
-        fixture.close();
-        upstreamA.close();
-        upstreamB.close();
-        silent.close();
-        refusing.close();
-    }
+    final WebSocketUpstream upstreamA = fixture.upstream("a");
+    final WebSocketUpstream upstreamB = fixture.upstream("b");
 
     @ParameterizedTest
     @EnumSource(Container.class)
@@ -106,6 +75,8 @@ class WebSocketRefusalTest {
     @ParameterizedTest
     @EnumSource(Container.class)
     void aSilentUpstreamIs504AfterTheConnectTimeout(Container kind) throws Exception {
+        // Accepts TCP connections (the kernel does, from the backlog) and never answers.
+        ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         IdeProxyConfig config = IdeProxyConfig.builder()
                 .set(ConfigOption.TOKEN_SECRET, Portal.PROXY_SECRET)
                 .set(ConfigOption.AUTH_JWT_HS256_SECRET, Portal.BEARER_SECRET)
@@ -114,7 +85,7 @@ class WebSocketRefusalTest {
                 .build();
         ServletContext[] context = new ServletContext[1];
         IdeProxy proxy = IdeProxy.builder(config).build();
-        try (Container.Running server = kind.start(CONTEXT, c -> {
+        try (silent; Container.Running server = kind.start(CONTEXT, c -> {
             proxy.install(c);
             context[0] = c;
         })) {

@@ -27,12 +27,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.IntStream;
 import org.eclipse.jetty.websocket.api.Callback;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -42,39 +40,22 @@ import org.junit.jupiter.params.provider.EnumSource;
  * to its own upstream (the owner's regression), and a flood to a slow reader that stalls the upstream
  * instead of filling the heap.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 class WebSocketRelayTest {
     static final int FLEET = 10;
 
-    final List<WebSocketUpstream> fleet = new ArrayList<>();
-    WebSocketUpstream upstreamA;
+    @RegisterExtension
+    static final TunnelFixture fixture = withFleet(new TunnelFixture().upstream("a", "A"));
 
-    TunnelFixture fixture;
+    final WebSocketUpstream upstreamA = fixture.upstream("a");
+    final List<WebSocketUpstream> fleet = IntStream.range(0, FLEET).mapToObj(i -> fixture.upstream("u" + i)).toList();
 
-    @BeforeAll
-    void start() throws Exception {
-        upstreamA = new WebSocketUpstream("A");
-        StringBuilder targets = new StringBuilder("a=" + upstreamA.uri());
+    /** Adds workspaces u0 to u9, each its own upstream tagged with its id. */
+    private static TunnelFixture withFleet(TunnelFixture fixture) {
         for (int i = 0; i < FLEET; i++) {
-            fleet.add(new WebSocketUpstream("u" + i));
-            targets.append(",u").append(i).append('=').append(fleet.get(i).uri());
+            fixture.upstream("u" + i, "u" + i);
         }
-        fixture = TunnelFixture.start(targets.toString());
-    }
-
-    @AfterEach
-    void disconnect() {
-        fixture.disconnectOpened();
-    }
-
-    @AfterAll
-    void stop() throws Exception {
-        fixture.close();
-        for (WebSocketUpstream upstream : fleet) {
-            upstream.close();
-        }
-        upstreamA.close();
+        return fixture;
     }
 
     @ParameterizedTest
