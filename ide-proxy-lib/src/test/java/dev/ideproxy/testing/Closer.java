@@ -16,6 +16,19 @@ public final class Closer implements AutoCloseable {
         return resource;
     }
 
+    /**
+     * Closes everything because {@code failure} happened while opening; a close that fails is added to
+     * {@code failure} as suppressed. Returns {@code failure}, for {@code throw closer.closeAfter(e)}.
+     */
+    public <T extends Throwable> T closeAfter(T failure) {
+        try {
+            close();
+        } catch (Exception closing) {
+            failure.addSuppressed(closing);
+        }
+        return failure;
+    }
+
     @Override
     public void close() throws Exception {
         Exception first = null;

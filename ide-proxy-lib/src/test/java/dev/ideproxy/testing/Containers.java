@@ -47,13 +47,8 @@ public final class Containers implements AutoCloseable {
                 });
                 containers.running.put(kind, containers.started.add(server));
             }
-        } catch (Exception | Error e) {
-            try {
-                containers.close();
-            } catch (Exception closing) {
-                e.addSuppressed(closing);
-            }
-            throw e;
+        } catch (Exception e) {
+            throw containers.started.closeAfter(e);
         }
         return containers;
     }

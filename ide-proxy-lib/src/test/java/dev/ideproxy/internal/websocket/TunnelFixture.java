@@ -106,12 +106,7 @@ final class TunnelFixture implements BeforeAllCallback, AfterEachCallback, After
             client.start();
             closer.add(client::stop);
         } catch (Exception e) {
-            try {
-                closer.close();
-            } catch (Exception closing) {
-                e.addSuppressed(closing);
-            }
-            throw e;
+            throw closer.closeAfter(e);
         }
     }
 
