@@ -9,6 +9,7 @@ import dev.ideproxy.config.ConfigOption;
 import dev.ideproxy.config.IdeProxyConfig;
 import dev.ideproxy.internal.bootstrap.IdeBootstrapServlet;
 import dev.ideproxy.internal.http.IdeProxyServlet;
+import dev.ideproxy.internal.limit.RateLimits;
 import dev.ideproxy.internal.session.SessionCookie;
 import dev.ideproxy.internal.session.Sessions;
 import dev.ideproxy.internal.token.TokenKeys;
@@ -71,6 +72,7 @@ public final class IdeProxy {
     private final HeaderPolicy headerPolicy;
     private final WorkspaceOrigins workspaceOrigins;
     private final Sessions sessions;
+    private final RateLimits limits;
     private final Clock clock;
 
     private IdeProxy(Builder b) {
@@ -81,11 +83,12 @@ public final class IdeProxy {
         RevocationStore revocations = b.revocationStore != null ? b.revocationStore
                 : new InMemoryRevocationStore(clock);
         TokenService tokens = new TokenService(TokenKeys.from(config), config.tokenTtl(), config.sessionTtl(),
-                config.sessionMaxLifetime(), replayStore, revocations, clock);
+                config.sessionMaxLifetime(), replayStore, revocations, config.serveWhileRevocationsUnknown(), clock);
         this.accessPolicy = b.accessPolicy != null ? b.accessPolicy : accessPolicyFrom(config, clock);
         this.targetResolver = b.targetResolver != null ? b.targetResolver : targetResolverFrom(config);
         TrustedProxies trustedProxies = trustedProxiesFrom(config);
-        this.sessions = new Sessions(tokens, new SessionCookie(config, trustedProxies), clock);
+        this.limits = new RateLimits(config);
+        this.sessions = new Sessions(tokens, new SessionCookie(config, trustedProxies), limits, clock);
         this.headerPolicy = new HeaderPolicy(config.cookieName(), config.stripPrefix(), trustedProxies);
         this.workspaceOrigins = WorkspaceOrigins.from(config);
         // A store that pushes revocations (a shared one) closes this node's WebSockets at once.
@@ -106,7 +109,7 @@ public final class IdeProxy {
     public void install(ServletContext context) {
         Predicate<String> validWorkspaceId = id -> id != null && config.workspaceIdPattern().matcher(id).matches();
         ServletRegistration.Dynamic bootstrap = context.addServlet("ide-proxy-bootstrap", new IdeBootstrapServlet(
-                validWorkspaceId, workspaceOrigins, accessPolicy, targetResolver, sessions, clock));
+                validWorkspaceId, workspaceOrigins, accessPolicy, targetResolver, sessions, limits, clock));
         bootstrap.addMapping(TunnelPaths.API_MAPPING);
         bootstrap.setAsyncSupported(true);
 

@@ -32,6 +32,24 @@ public final class IdeProxyConfig {
     public static final Pattern KEY_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
     /**
+     * A rate limit: at most {@code count} events per {@code period}, as a token bucket that refills
+     * continuously (a burst of {@code count} is allowed after a quiet period). Written {@code count/period},
+     * e.g. {@code 30/1m}.
+     */
+    public record Rate(int count, Duration period) {
+        public Rate {
+            if (count <= 0 || period == null || period.isZero() || period.isNegative()) {
+                throw new IllegalArgumentException("a rate needs a positive count and period");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return count + "/" + period;
+        }
+    }
+
+    /**
      * Host mode's origin of each workspace, from {@code workspace.origin}
      * ({@code https://{id}.ide.example.net}): the workspace id is the first label of the host.
      *
@@ -86,6 +104,7 @@ public final class IdeProxyConfig {
     private final Duration sessionTtl;
     private final Duration sessionMaxLifetime;
     private final Duration sessionRevocationCheck;
+    private final boolean serveWhileRevocationsUnknown;
     private final List<String> trustedProxies;
     private final String cookieName;
     private final CookieSecure cookieSecure;
@@ -106,6 +125,12 @@ public final class IdeProxyConfig {
     private final Duration wsPingInterval;
     private final List<String> wsAllowedOrigins;
     private final boolean wsAllowMissingOrigin;
+    private final Rate limitMintPerUser;
+    private final Rate limitMintPerWorkspace;
+    private final Rate limitBootstrapPerUser;
+    private final Rate limitBootstrapPerWorkspace;
+    private final int limitWebSocketsPerSession;
+    private final int limitWebSocketsPerUser;
 
     private IdeProxyConfig(Map<ConfigOption, String> raw) {
         this.raw = raw;
@@ -144,6 +169,12 @@ public final class IdeProxyConfig {
         if (!sessionRevocationCheck.isZero() && sessionRevocationCheck.toMillis() < 100) {
             throw new ConfigException(ConfigOption.SESSION_REVOCATION_CHECK.key() + " must be 0 (never) or at least 100ms");
         }
+        String unavailable = value0(ConfigOption.SESSION_REVOCATION_UNAVAILABLE).toLowerCase(Locale.ROOT);
+        if (!unavailable.equals("refuse") && !unavailable.equals("serve")) {
+            throw new ConfigException(ConfigOption.SESSION_REVOCATION_UNAVAILABLE.key() + " = '" + unavailable
+                    + "' must be refuse or serve");
+        }
+        this.serveWhileRevocationsUnknown = unavailable.equals("serve");
         this.trustedProxies = list(value(ConfigOption.FORWARDED_TRUSTED_PROXIES));
         this.cookieName = cookieName(value(ConfigOption.COOKIE_NAME));
         this.cookieSecure = oneOf(ConfigOption.COOKIE_SECURE, CookieSecure.class);
@@ -170,6 +201,17 @@ public final class IdeProxyConfig {
                 .map(o -> o.toLowerCase(Locale.ROOT)).toList();
         this.wsAllowMissingOrigin = Values.bool(ConfigOption.WS_ALLOW_MISSING_ORIGIN,
                 value(ConfigOption.WS_ALLOW_MISSING_ORIGIN));
+        this.limitMintPerUser = Values.rate(ConfigOption.LIMIT_MINT_PER_USER, value0(ConfigOption.LIMIT_MINT_PER_USER));
+        this.limitMintPerWorkspace = Values.rate(ConfigOption.LIMIT_MINT_PER_WORKSPACE,
+                value0(ConfigOption.LIMIT_MINT_PER_WORKSPACE));
+        this.limitBootstrapPerUser = Values.rate(ConfigOption.LIMIT_BOOTSTRAP_PER_USER,
+                value0(ConfigOption.LIMIT_BOOTSTRAP_PER_USER));
+        this.limitBootstrapPerWorkspace = Values.rate(ConfigOption.LIMIT_BOOTSTRAP_PER_WORKSPACE,
+                value0(ConfigOption.LIMIT_BOOTSTRAP_PER_WORKSPACE));
+        this.limitWebSocketsPerSession = Values.count(ConfigOption.LIMIT_WEBSOCKETS_PER_SESSION,
+                value0(ConfigOption.LIMIT_WEBSOCKETS_PER_SESSION));
+        this.limitWebSocketsPerUser = Values.count(ConfigOption.LIMIT_WEBSOCKETS_PER_USER,
+                value0(ConfigOption.LIMIT_WEBSOCKETS_PER_USER));
     }
 
     /** Reads every option from {@code source}, applies defaults and checks the result. */
@@ -257,6 +299,14 @@ public final class IdeProxyConfig {
         return sessionRevocationCheck;
     }
 
+    /**
+     * What sessions do while the revocation store cannot answer ({@code session.revocation-unavailable}):
+     * true serves sessions whose cookie verifies, false (the default) refuses them with 503.
+     */
+    public boolean serveWhileRevocationsUnknown() {
+        return serveWhileRevocationsUnknown;
+    }
+
     /** Addresses and CIDRs of trusted reverse proxies, as configured (checked by {@code TrustedProxies}). */
     public List<String> trustedProxies() {
         return trustedProxies;
@@ -339,6 +389,36 @@ public final class IdeProxyConfig {
 
     public boolean wsAllowMissingOrigin() {
         return wsAllowMissingOrigin;
+    }
+
+    /** Most bootstrap links one user may mint per period, or null for no limit. */
+    public Rate limitMintPerUser() {
+        return limitMintPerUser;
+    }
+
+    /** Most bootstrap links minted for one workspace per period, or null for no limit. */
+    public Rate limitMintPerWorkspace() {
+        return limitMintPerWorkspace;
+    }
+
+    /** Most sessions one user may open per period, or null for no limit. */
+    public Rate limitBootstrapPerUser() {
+        return limitBootstrapPerUser;
+    }
+
+    /** Most sessions opened on one workspace per period, or null for no limit. */
+    public Rate limitBootstrapPerWorkspace() {
+        return limitBootstrapPerWorkspace;
+    }
+
+    /** Most WebSockets open at once per session; 0 for no limit. */
+    public int limitWebSocketsPerSession() {
+        return limitWebSocketsPerSession;
+    }
+
+    /** Most WebSockets open at once per user; 0 for no limit. */
+    public int limitWebSocketsPerUser() {
+        return limitWebSocketsPerUser;
     }
 
     /**

@@ -78,4 +78,37 @@ final class Values {
             default -> throw new ConfigException(option.key() + " = '" + raw + "' must be true or false");
         };
     }
+
+    /** {@code count/period} (e.g. {@code 30/1m}), or null for {@code 0} (no limit). */
+    static IdeProxyConfig.Rate rate(ConfigOption option, String raw) {
+        if (raw.equals("0")) {
+            return null;
+        }
+        int slash = raw.indexOf('/');
+        if (slash > 0) {
+            try {
+                int count = Integer.parseInt(raw.substring(0, slash).trim());
+                Duration period = duration(option, raw.substring(slash + 1).trim());
+                if (count > 0 && !period.isZero()) {
+                    return new IdeProxyConfig.Rate(count, period);
+                }
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+        }
+        throw new ConfigException(option.key() + " = '" + raw + "' must be count/period, e.g. 30/1m, or 0 for no limit");
+    }
+
+    /** A count of zero or more (zero: no limit). */
+    static int count(ConfigOption option, String raw) {
+        try {
+            int n = Integer.parseInt(raw.trim());
+            if (n >= 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new ConfigException(option.key() + " = '" + raw + "' must be a whole number, 0 for no limit");
+    }
 }

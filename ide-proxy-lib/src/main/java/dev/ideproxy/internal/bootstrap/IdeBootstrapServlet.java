@@ -2,6 +2,8 @@ package dev.ideproxy.internal.bootstrap;
 
 import dev.ideproxy.access.AccessDecision;
 import dev.ideproxy.access.AccessPolicy;
+import dev.ideproxy.internal.limit.RateLimitedException;
+import dev.ideproxy.internal.limit.RateLimits;
 import dev.ideproxy.internal.session.Sessions;
 import dev.ideproxy.internal.token.TokenRejectedException;
 import dev.ideproxy.internal.token.TokenService.Minted;
@@ -65,16 +67,18 @@ public final class IdeBootstrapServlet extends HttpServlet {
     private final transient AccessPolicy accessPolicy;
     private final transient TargetResolver targets;
     private final transient Sessions sessions;
+    private final transient RateLimits limits;
     private final transient Clock clock;
 
     /** @param validWorkspaceId whether a path segment may name a workspace ({@code workspace.id-pattern}) */
     public IdeBootstrapServlet(Predicate<String> validWorkspaceId, WorkspaceOrigins origins, AccessPolicy accessPolicy,
-                               TargetResolver targets, Sessions sessions, Clock clock) {
+                               TargetResolver targets, Sessions sessions, RateLimits limits, Clock clock) {
         this.validWorkspaceId = validWorkspaceId;
         this.origins = origins;
         this.accessPolicy = accessPolicy;
         this.targets = targets;
         this.sessions = sessions;
+        this.limits = limits;
         this.clock = clock;
     }
 
@@ -168,6 +172,15 @@ public final class IdeBootstrapServlet extends HttpServlet {
         if (decision == null) {
             return;
         }
+        try {
+            limits.mint(decision.user(), workspaceId);
+        } catch (RateLimitedException e) {
+            LOG.info("token mint for workspace {} refused to {}: {}", workspaceId, decision.user(), e.getMessage());
+            response.setHeader("Retry-After", Long.toString(e.retryAfterSeconds()));
+            Responses.json(response, Failure.TOO_MANY_REQUESTS, e.getMessage() + "; try again in "
+                    + e.retryAfterSeconds() + " s");
+            return;
+        }
         if (!origins.canServe(workspaceId)) {
             Responses.json(response, Failure.UNKNOWN_WORKSPACE, "workspace " + workspaceId + " cannot have an origin of"
                     + " its own: with workspace.origin set, ids must be lower-case letters, digits and hyphens");
@@ -218,7 +231,21 @@ public final class IdeBootstrapServlet extends HttpServlet {
             }
             token = sessions.redeem(workspaceId, tokens == null ? null : tokens[0]);
         } catch (TokenRejectedException e) {
+            if (e.reason() == TokenRejectedException.Reason.REVOCATION_UNKNOWN) {
+                // Fail closed, and say it is temporary: the link is not used up.
+                LOG.info("bootstrap for workspace {} refused: {}", workspaceId, e.reason().text());
+                response.setHeader("Retry-After", "5");
+                Responses.page(response, Failure.SERVICE_UNAVAILABLE, "The IDE cannot be opened right now. This link"
+                        + " still works: open it again in a few seconds.");
+                return;
+            }
             refuse(response, workspaceId, e);
+            return;
+        } catch (RateLimitedException e) {
+            LOG.info("bootstrap for workspace {} refused: {}", workspaceId, e.getMessage());
+            response.setHeader("Retry-After", Long.toString(e.retryAfterSeconds()));
+            Responses.page(response, Failure.TOO_MANY_REQUESTS, "Too many IDE sessions were opened lately. This link"
+                    + " still works: open it again in " + e.retryAfterSeconds() + " seconds.");
             return;
         } catch (ReplayStoreUnavailableException e) {
             LOG.error("bootstrap for workspace {} refused, failing closed: {}", workspaceId, e.getMessage());

@@ -1,5 +1,7 @@
 package dev.ideproxy.internal.session;
 
+import dev.ideproxy.internal.limit.RateLimitedException;
+import dev.ideproxy.internal.limit.RateLimits;
 import dev.ideproxy.internal.token.TokenRejectedException;
 import dev.ideproxy.internal.token.TokenService;
 import dev.ideproxy.internal.token.TokenService.Minted;
@@ -31,12 +33,14 @@ public final class Sessions {
 
     private final TokenService tokens;
     private final SessionCookie cookie;
+    private final RateLimits limits;
     private final Clock clock;
     private final List<LiveSessions> live = new CopyOnWriteArrayList<>();
 
-    public Sessions(TokenService tokens, SessionCookie cookie, Clock clock) {
+    public Sessions(TokenService tokens, SessionCookie cookie, RateLimits limits, Clock clock) {
         this.tokens = tokens;
         this.cookie = cookie;
+        this.limits = limits;
         this.clock = clock;
     }
 
@@ -53,13 +57,18 @@ public final class Sessions {
     }
 
     /**
-     * Verifies a bootstrap token and uses it up (once across every node sharing the replay store).
+     * Verifies a bootstrap token and uses it up (once across every node sharing the replay store),
+     * unless its user or workspace opened too many sessions lately.
      *
+     * @throws RateLimitedException over {@code limit.bootstrap-per-user} or {@code -per-workspace}; the token is not used up
      * @throws ReplayStoreUnavailableException when the replay store cannot tell; the token is not accepted
      */
     public VerifiedToken redeem(String workspaceId, String token)
-            throws TokenRejectedException, ReplayStoreUnavailableException {
-        return tokens.redeem(workspaceId, token);
+            throws TokenRejectedException, RateLimitedException, ReplayStoreUnavailableException {
+        VerifiedToken verified = tokens.verifyBootstrap(workspaceId, token);
+        // Before the token is used up: a user over the limit keeps the link and fills no store.
+        limits.bootstrap(verified.user(), workspaceId);
+        return tokens.useUp(verified);
     }
 
     /** Opens the session a redeemed bootstrap token grants: its cookie, scoped to {@code tunnelBase}. */
@@ -77,15 +86,26 @@ public final class Sessions {
 
     // ------------------------------------------------------------------ in use
 
-    /** The session of the first cookie that verifies for this workspace, or null. */
-    public VerifiedToken authenticate(HttpServletRequest request, String workspaceId) {
+    /**
+     * The session of the first cookie that verifies for this workspace, or null.
+     *
+     * @throws SessionCheckUnavailableException when a cookie verified but the revocation store could
+     *         not say whether its session was revoked (and the configuration refuses such sessions)
+     */
+    public VerifiedToken authenticate(HttpServletRequest request, String workspaceId)
+            throws SessionCheckUnavailableException {
         TokenRejectedException last = null;
+        boolean unknown = false;
         for (String value : cookie.values(request)) {
             try {
                 return tokens.verify(TokenType.SESSION, workspaceId, value);
             } catch (TokenRejectedException e) {
                 last = e;
+                unknown |= e.reason() == TokenRejectedException.Reason.REVOCATION_UNKNOWN;
             }
+        }
+        if (unknown) {
+            throw new SessionCheckUnavailableException();
         }
         if (LOG.isDebugEnabled()) {
             LOG.debug("no valid session for workspace {}: {}", workspaceId,
@@ -159,5 +179,10 @@ public final class Sessions {
      */
     public boolean isRevoked(String workspaceId, String user, Instant sessionStart) {
         return tokens.isRevoked(workspaceId, user, sessionStart);
+    }
+
+    /** True when sessions are served while the revocation store cannot answer ({@code session.revocation-unavailable=serve}). */
+    public boolean servesWhileRevocationsUnknown() {
+        return tokens.servesWhileRevocationsUnknown();
     }
 }

@@ -53,6 +53,7 @@ public final class TokenService {
     private final Duration sessionMaxLifetime;
     private final ReplayStore replayStore;
     private final RevocationStore revocations;
+    private final boolean serveWhileRevocationsUnknown;
     private final Clock clock;
     /**
      * Session tokens that verified recently, by token: every request of a live IDE carries the same
@@ -74,6 +75,21 @@ public final class TokenService {
      */
     public TokenService(TokenKeys keys, Duration bootstrapTtl, Duration sessionTtl, Duration sessionMaxLifetime,
                         ReplayStore replayStore, RevocationStore revocations, Clock clock) {
+        this(keys, bootstrapTtl, sessionTtl, sessionMaxLifetime, replayStore, revocations, false, clock);
+    }
+
+    /**
+     * As above.
+     *
+     * @param serveWhileRevocationsUnknown when the revocation store cannot answer: true serves session
+     *                                     tokens that verify otherwise; false refuses them
+     *                                     ({@link Reason#REVOCATION_UNKNOWN}). Bootstrap tokens are refused
+     *                                     either way.
+     */
+    public TokenService(TokenKeys keys, Duration bootstrapTtl, Duration sessionTtl, Duration sessionMaxLifetime,
+                        ReplayStore replayStore, RevocationStore revocations, boolean serveWhileRevocationsUnknown,
+                        Clock clock) {
+        this.serveWhileRevocationsUnknown = serveWhileRevocationsUnknown;
         this.keys = Objects.requireNonNull(keys, "keys");
         this.bootstrapTtl = positive(bootstrapTtl, "bootstrapTtl");
         this.sessionTtl = positive(sessionTtl, "sessionTtl");
@@ -92,6 +108,11 @@ public final class TokenService {
     /** Lifetime of a bootstrap token, or the idle lifetime of a session token. */
     public Duration ttl(TokenType type) {
         return type == TokenType.BOOTSTRAP ? bootstrapTtl : sessionTtl;
+    }
+
+    /** True when session tokens are served while the revocation store cannot answer. */
+    public boolean servesWhileRevocationsUnknown() {
+        return serveWhileRevocationsUnknown;
     }
 
     /** Absolute lifetime of a session. */
@@ -197,8 +218,28 @@ public final class TokenService {
      */
     public VerifiedToken redeem(String workspaceId, String token)
             throws TokenRejectedException, ReplayStoreUnavailableException {
+        return useUp(verifyBootstrap(workspaceId, token));
+    }
+
+    /**
+     * Verifies a bootstrap token as {@link #redeem} does, without using it up: for checks that must
+     * come between (a rate limit), followed by {@link #useUp}.
+     */
+    public VerifiedToken verifyBootstrap(String workspaceId, String token) throws TokenRejectedException {
         // A link minted before a revocation that covers it must not open a session after it.
-        VerifiedToken verified = notRevoked(verify(TokenType.BOOTSTRAP, workspaceId, token));
+        return notRevoked(verify(TokenType.BOOTSTRAP, workspaceId, token));
+    }
+
+    /**
+     * Uses up a bootstrap token that {@link #verifyBootstrap} accepted: the first call for it succeeds,
+     * every later one (on any node sharing the {@link ReplayStore}) fails with {@link Reason#ALREADY_USED}.
+     *
+     * @throws ReplayStoreUnavailableException when the replay store cannot tell; the token is not accepted
+     */
+    public VerifiedToken useUp(VerifiedToken verified) throws TokenRejectedException, ReplayStoreUnavailableException {
+        if (verified.type() != TokenType.BOOTSTRAP) {
+            throw new IllegalArgumentException("only bootstrap tokens are used up");
+        }
         boolean first;
         try {
             first = replayStore.markUsed(verified.tokenId(), verified.expiresAt());
@@ -281,9 +322,15 @@ public final class TokenService {
         try {
             revoked = isRevoked(session.workspaceId(), session.user(), session.sessionStart());
         } catch (RuntimeException e) {
-            // A shared store that cannot answer: refuse rather than let a revoked session through.
-            LOG.warn("session of {} on workspace {} refused: the revocation store failed: {}", session.user(),
-                    session.workspaceId(), e.toString());
+            // A shared store that cannot answer (it logs the outage once): refuse rather than let a revoked
+            // session through, unless the operator chose to keep serving sessions while it is down.
+            if (serveWhileRevocationsUnknown && session.type() == TokenType.SESSION) {
+                LOG.debug("session of {} on workspace {} served unchecked: the revocation store failed: {}",
+                        session.user(), session.workspaceId(), e.toString());
+                return session;
+            }
+            LOG.debug("{} of {} on workspace {} refused: the revocation store failed: {}", session.type(),
+                    session.user(), session.workspaceId(), e.toString());
             throw new TokenRejectedException(Reason.REVOCATION_UNKNOWN);
         }
         if (revoked) {

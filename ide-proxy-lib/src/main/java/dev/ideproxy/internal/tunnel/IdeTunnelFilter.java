@@ -1,5 +1,6 @@
 package dev.ideproxy.internal.tunnel;
 
+import dev.ideproxy.internal.session.SessionCheckUnavailableException;
 import dev.ideproxy.internal.session.Sessions;
 import dev.ideproxy.internal.token.VerifiedToken;
 import dev.ideproxy.internal.web.Failure;
@@ -31,6 +32,8 @@ public final class IdeTunnelFilter extends HttpFilter {
     private static final Logger LOG = LoggerFactory.getLogger(IdeTunnelFilter.class);
     /** Request attribute set (to {@code Boolean.TRUE}) when this response renews the session cookie. */
     public static final String SESSION_RENEWED = IdeTunnelFilter.class.getName() + ".sessionRenewed";
+    /** {@code Retry-After} of a request refused while sessions cannot be checked. */
+    static final long RETRY_AFTER_SECONDS = 5;
 
     private final transient Predicate<String> validWorkspaceId;
     private final transient WorkspaceOrigins origins;
@@ -94,7 +97,16 @@ public final class IdeTunnelFilter extends HttpFilter {
             Responses.page(response, Failure.BAD_REQUEST, "This address is not valid.");
             return;
         }
-        VerifiedToken session = sessions.authenticate(request, workspaceId);
+        VerifiedToken session;
+        try {
+            session = sessions.authenticate(request, workspaceId);
+        } catch (SessionCheckUnavailableException e) {
+            // Fail closed, but not as "signed out": the session may be fine once the store answers.
+            response.setHeader("Retry-After", Long.toString(RETRY_AFTER_SECONDS));
+            Responses.page(response, Failure.SERVICE_UNAVAILABLE, "Your session for workspace " + workspaceId
+                    + " cannot be checked right now. Reload this page in a few seconds.");
+            return;
+        }
         if (session == null) {
             Responses.page(response, Failure.UNAUTHENTICATED, "Your session for workspace " + workspaceId
                     + " is missing or has expired. Open the IDE again from the portal.");

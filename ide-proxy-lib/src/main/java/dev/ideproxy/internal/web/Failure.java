@@ -18,6 +18,8 @@ public enum Failure {
     FORBIDDEN(403, 1008, "Forbidden"),
     UNKNOWN_WORKSPACE(404, 1008, "Unknown workspace"),
     METHOD_NOT_ALLOWED(405, 1008, "Method not allowed"),
+    /** Over a rate or connection limit ({@code limit.*}): try again later. */
+    TOO_MANY_REQUESTS(429, 1013, "Too many requests"),
     /** A WebSocket message over {@code websocket.max-message-size}. */
     MESSAGE_TOO_BIG(413, 1009, "Message too big"),
     UPSTREAM_UNREACHABLE(502, 1011, "The workspace is not reachable"),

@@ -1,33 +1,78 @@
 package dev.ideproxy.internal.websocket;
 
+import dev.ideproxy.internal.tunnel.TunnelRequest;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The relays of one installed ide-proxy that are open or opening, so that shutdown can close them
- * with 1001 and tests can see that none is left behind. A relay leaves as soon as it starts closing.
+ * with 1001, revocations can find them and tests can see that none is left behind. A relay leaves
+ * as soon as it starts closing.
+ *
+ * <p>It also holds the connection limits: at most {@code perSession} live relays for one session
+ * (one browser's login to one workspace) and {@code perUser} for one user over all their sessions
+ * ({@code limit.websockets-per-session}, {@code -per-user}; zero for no limit), so that one user
+ * cannot take the node's file descriptors from everyone.
  *
  * <p>Thread-safe.
  */
 final class LiveRelays {
+    /** Whether a relay was let in. */
+    enum Admission { ADDED, SHUT_DOWN, TOO_MANY_FOR_SESSION, TOO_MANY_FOR_USER }
+
+    private final int perSession;
+    private final int perUser;
     private final Set<Relay> relays = ConcurrentHashMap.newKeySet();
+    /** Live relays by session key and by user; guarded by this (updated together). */
+    private final Map<String, Integer> bySession = new ConcurrentHashMap<>();
+    private final Map<String, Integer> byUser = new ConcurrentHashMap<>();
     private volatile boolean shutDown;
 
-    /** Registers {@code relay}; false when ide-proxy is shutting down. */
-    boolean add(Relay relay) {
+    /** @param perSession most live relays per session, zero for no limit; {@code perUser} likewise */
+    LiveRelays(int perSession, int perUser) {
+        this.perSession = perSession;
+        this.perUser = perUser;
+    }
+
+    /** No limits; for tests. */
+    LiveRelays() {
+        this(0, 0);
+    }
+
+    /** Registers {@code relay}, unless ide-proxy is shutting down or its session or user is at its limit. */
+    Admission add(Relay relay) {
         if (shutDown) {
-            return false;
+            return Admission.SHUT_DOWN;
         }
-        relays.add(relay);
+        synchronized (this) {
+            String session = sessionKey(relay.tunnel());
+            String user = relay.tunnel().user();
+            if (perSession > 0 && bySession.getOrDefault(session, 0) >= perSession) {
+                return Admission.TOO_MANY_FOR_SESSION;
+            }
+            if (perUser > 0 && byUser.getOrDefault(user, 0) >= perUser) {
+                return Admission.TOO_MANY_FOR_USER;
+            }
+            relays.add(relay);
+            bySession.merge(session, 1, Integer::sum);
+            byUser.merge(user, 1, Integer::sum);
+        }
         if (shutDown) {
-            relays.remove(relay);
-            return false;
+            remove(relay);
+            return Admission.SHUT_DOWN;
         }
-        return true;
+        return Admission.ADDED;
     }
 
     void remove(Relay relay) {
-        relays.remove(relay);
+        synchronized (this) {
+            if (!relays.remove(relay)) {
+                return;
+            }
+            bySession.computeIfPresent(sessionKey(relay.tunnel()), (k, n) -> n > 1 ? n - 1 : null);
+            byUser.computeIfPresent(relay.tunnel().user(), (k, n) -> n > 1 ? n - 1 : null);
+        }
     }
 
     int size() {
@@ -45,5 +90,10 @@ final class LiveRelays {
         for (Relay relay : snapshot()) {
             relay.shutdown();
         }
+    }
+
+    /** One session: its workspace, its user and when it began (the same across cookie renewals). */
+    private static String sessionKey(TunnelRequest tunnel) {
+        return tunnel.workspaceId() + '\n' + tunnel.user() + '\n' + tunnel.sessionStart();
     }
 }

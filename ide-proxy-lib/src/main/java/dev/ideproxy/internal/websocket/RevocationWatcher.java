@@ -52,8 +52,8 @@ final class RevocationWatcher {
             return sessions.isRevoked(relay.tunnel().workspaceId(), relay.tunnel().user(), relay.tunnel().sessionStart())
                     ? Verdict.REVOKED : Verdict.VALID;
         } catch (RuntimeException e) {
-            LOG.warn("{}: the revocation store failed: {}", relay.describe(), e.toString());
-            return Verdict.UNKNOWN;
+            LOG.debug("{}: the revocation store failed: {}", relay.describe(), e.toString());
+            return sessions.servesWhileRevocationsUnknown() ? Verdict.VALID : Verdict.UNKNOWN;
         }
     }
 

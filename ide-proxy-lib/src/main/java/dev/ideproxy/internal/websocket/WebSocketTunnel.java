@@ -36,20 +36,22 @@ public final class WebSocketTunnel implements LiveSessions {
 
     private final RelaySettings settings;
     private final UpstreamConnector connector;
-    private final LiveRelays relays = new LiveRelays();
+    private final LiveRelays relays;
     private final RevocationWatcher revocations;
     private final WebSocketUpgrade upgrades;
 
     /**
      * @param settings        limits and timers of every relay
+     * @param relays          the registry of live relays, with the connection limits
      * @param originCheck     which origins may open WebSockets
      * @param headers         what crosses to the upstream in the handshake (the HTTP path uses the same policy)
      * @param sessions        to check live relays against revocations; this tunnel registers with it
      * @param revocationCheck interval of the periodic revocation check; zero for none
      */
-    WebSocketTunnel(RelaySettings settings, OriginCheck originCheck, HeaderPolicy headers, Sessions sessions,
-                    Duration revocationCheck, Clock clock) {
+    WebSocketTunnel(RelaySettings settings, LiveRelays relays, OriginCheck originCheck, HeaderPolicy headers,
+                    Sessions sessions, Duration revocationCheck, Clock clock) {
         this.settings = settings;
+        this.relays = relays;
         this.connector = new UpstreamConnector(headers, settings);
         this.revocations = new RevocationWatcher(sessions, relays, connector, revocationCheck);
         this.upgrades = new WebSocketUpgrade(settings, originCheck, connector, relays, revocations, clock);
@@ -67,7 +69,7 @@ public final class WebSocketTunnel implements LiveSessions {
      */
     public static WebSocketTunnel create(IdeProxyConfig config, HeaderPolicy headers, Sessions sessions, Clock clock) {
         return new WebSocketTunnel(RelaySettings.from(config),
-                new OriginCheck(config.wsAllowedOrigins(), config.wsAllowMissingOrigin()), headers, sessions,
+                new LiveRelays(config.limitWebSocketsPerSession(), config.limitWebSocketsPerUser()), new OriginCheck(config.wsAllowedOrigins(), config.wsAllowMissingOrigin()), headers, sessions,
                 config.sessionRevocationCheck(), clock);
     }
 

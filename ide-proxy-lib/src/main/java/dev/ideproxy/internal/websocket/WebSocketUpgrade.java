@@ -86,14 +86,29 @@ final class WebSocketUpgrade implements UpgradeHandler {
         }
         List<String> offered = offeredSubprotocols(request);
         Relay relay = new Relay(tunnel, settings, relays, connector);
-        if (!relays.add(relay)) {
-            refuseShuttingDown(response);
-            return;
+        LiveRelays.Admission admission = relays.add(relay);
+        switch (admission) {
+            case SHUT_DOWN -> {
+                refuseShuttingDown(response);
+                return;
+            }
+            case TOO_MANY_FOR_SESSION, TOO_MANY_FOR_USER -> {
+                String scope = admission == LiveRelays.Admission.TOO_MANY_FOR_USER ? "user" : "session";
+                LOG.info("{}: refused a WebSocket for {}: too many open for this {}", tunnel.describe(),
+                        LogSafe.clean(tunnel.user()), scope);
+                response.setHeader("Retry-After", "10");
+                Responses.page(response, Failure.TOO_MANY_REQUESTS, "Too many connections are open for this " + scope
+                        + ". Close some IDE tabs, then reload this one.");
+                return;
+            }
+            default -> {
+            }
         }
-        if (revocations.check(relay) != Verdict.VALID) {
+        Verdict verdict = revocations.check(relay);
+        if (verdict != Verdict.VALID) {
             // Revoked between the filter's check and now: a revocation may have swept the relays before this one was listed.
             relays.remove(relay);
-            refuseRevoked(response, tunnel);
+            refuse(response, tunnel, verdict);
             return;
         }
         revocations.start();
@@ -107,8 +122,9 @@ final class WebSocketUpgrade implements UpgradeHandler {
         if (relay.isClosing()) {
             // Revoked, or shut down, while the upstream handshake was under way.
             upstream.disconnect();
-            if (revocations.check(relay) != Verdict.VALID) {
-                refuseRevoked(response, tunnel);
+            Verdict now = revocations.check(relay);
+            if (now != Verdict.VALID) {
+                refuse(response, tunnel, now);
             } else {
                 refuseShuttingDown(response);
             }
@@ -180,7 +196,14 @@ final class WebSocketUpgrade implements UpgradeHandler {
         Responses.notice(response, refusal.status(), "The workspace refused the connection", message);
     }
 
-    private static void refuseRevoked(HttpServletResponse response, TunnelRequest tunnel) throws IOException {
+    /** Refuses an upgrade whose session was revoked (401), or cannot be checked now (503). */
+    private static void refuse(HttpServletResponse response, TunnelRequest tunnel, Verdict verdict) throws IOException {
+        if (verdict == Verdict.UNKNOWN) {
+            response.setHeader("Retry-After", "5");
+            Responses.page(response, Failure.SERVICE_UNAVAILABLE, "Your session for workspace " + tunnel.workspaceId()
+                    + " cannot be checked right now. Try again in a few seconds.");
+            return;
+        }
         Responses.page(response, Failure.UNAUTHENTICATED, "Your session for workspace " + tunnel.workspaceId()
                 + " was ended. Open the IDE again from the portal.");
     }
