@@ -52,8 +52,9 @@ final class Outage {
     void failed(String what, Throwable cause) {
         if (!closed && down.compareAndSet(false, true)) {
             downSince = System.nanoTime();
-            LOG.warn("Redis at {} is unavailable ({}: {}): bootstraps answer 503 and sessions are refused until"
-                    + " it is back; reconnecting in the background", where, what, reason(cause));
+            LOG.warn("Redis at {} is unavailable ({}): used tokens and revocations cannot be checked, ide-proxy"
+                    + " fails closed until it is back; reconnecting in the background", where,
+                    cause == null ? what : what + ": " + reason(cause));
         }
     }
 

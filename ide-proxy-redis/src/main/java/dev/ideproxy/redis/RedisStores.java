@@ -26,7 +26,6 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -203,7 +202,7 @@ public final class RedisStores implements AutoCloseable {
         }
 
         /**
-         * The prefix of every key and of the channel; default {@value #DEFAULT_KEY_PREFIX_TEXT}. Nodes that
+         * The prefix of every key and of the channel; default {@code ide-proxy:}. Nodes that
          * share revocations and used tokens must use the same one; separate fleets on one Redis use different ones.
          */
         public Builder keyPrefix(String prefix) {
@@ -228,8 +227,6 @@ public final class RedisStores implements AutoCloseable {
             this.clock = Objects.requireNonNull(clock, "clock");
             return this;
         }
-
-        private static final String DEFAULT_KEY_PREFIX_TEXT = "ide-proxy:";
 
         /**
          * Connects, checks the credentials and the commands the stores need, subscribes and reads
