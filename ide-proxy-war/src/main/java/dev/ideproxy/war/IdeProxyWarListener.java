@@ -4,9 +4,11 @@ import dev.ideproxy.IdeProxy;
 import dev.ideproxy.config.ConfigException;
 import dev.ideproxy.config.ConfigSource;
 import dev.ideproxy.config.IdeProxyConfig;
+import dev.ideproxy.redis.RedisStores;
 import jakarta.servlet.ServletContext;
 import jakarta.servlet.ServletContextEvent;
 import jakarta.servlet.ServletContextListener;
+import java.util.logging.Level;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -14,22 +16,89 @@ import org.slf4j.LoggerFactory;
  * Wires ide-proxy in the WAR from configuration alone: context parameters, overridden by environment
  * variables, overridden by system properties (see {@code docs/configuration.md}). Declared in
  * {@code web.xml}, so it works without annotation scanning on any Servlet 6 container.
+ *
+ * <p>With {@code ide-proxy.store.redis-uri} set, used bootstrap tokens and revocations live in that
+ * Redis, shared by every node ({@link RedisStores}); the connection closes with the context.
  */
 public final class IdeProxyWarListener implements ServletContextListener {
     private static final Logger LOG = LoggerFactory.getLogger(IdeProxyWarListener.class);
+    /**
+     * Lettuce's reconnection logger, held so that its level stays set: while Redis is away it logs a
+     * WARN line every 5 s per connection, where ide-proxy logs one line per outage and one on recovery.
+     */
+    private static final java.util.logging.Logger RECONNECTION =
+            java.util.logging.Logger.getLogger("io.lettuce.core.protocol.ConnectionWatchdog");
+    private static final java.util.logging.Logger RECONNECTING =
+            java.util.logging.Logger.getLogger("io.lettuce.core.protocol.ReconnectionHandler");
+
+    private RedisStores stores;
 
     @Override
     public void contextInitialized(ServletContextEvent event) {
         ServletContext context = event.getServletContext();
-        IdeProxy proxy;
+        Assembly assembly;
         try {
-            proxy = IdeProxy.builder(IdeProxyConfig.from(ConfigSource.standard(context))).build();
+            assembly = assemble(IdeProxyConfig.from(ConfigSource.standard(context)));
         } catch (ConfigException e) {
             // One clear line, then fail the deployment.
             LOG.error("ide-proxy cannot start: {}", e.getMessage());
             throw e;
         }
-        proxy.install(context);
-        Demo.announce(proxy, context);
+        stores = assembly.stores();
+        assembly.proxy().install(context);
+        Demo.announce(assembly.proxy(), context);
+    }
+
+    @Override
+    public void contextDestroyed(ServletContextEvent event) {
+        // After the proxy's own parts (registered later, destroyed first): no thread of Redis's is left.
+        if (stores != null) {
+            stores.close();
+            stores = null;
+        }
+    }
+
+    /** ide-proxy as configured, and the Redis stores it uses (null without {@code store.redis-uri}). */
+    record Assembly(IdeProxy proxy, RedisStores stores) implements AutoCloseable {
+        @Override
+        public void close() {
+            if (stores != null) {
+                stores.close();
+            }
+        }
+    }
+
+    /**
+     * Builds ide-proxy from {@code config}; with {@code ide-proxy.store.redis-uri} set, connects to Redis
+     * (checking the credentials and permissions) and uses it for used tokens and revocations. The other
+     * options are checked first, so that their mistakes are reported without touching the network.
+     *
+     * @throws ConfigException for any misconfiguration, an unreachable Redis or refused credentials
+     */
+    static Assembly assemble(IdeProxyConfig config) {
+        IdeProxy plain = IdeProxy.builder(config).build();
+        RedisStores redis = RedisStores.connect(config).orElse(null);
+        if (redis == null) {
+            return new Assembly(plain, null);
+        }
+        quietLettuceReconnectionLogs();
+        try {
+            return new Assembly(IdeProxy.builder(config)
+                    .replayStore(redis.replayStore())
+                    .revocationStore(redis.revocationStore())
+                    .build(), redis);
+        } catch (RuntimeException e) {
+            redis.close();
+            throw e;
+        }
+    }
+
+    /** Unless the operator set their levels: Lettuce's reconnection lines only at SEVERE (ide-proxy logs the outage). */
+    private static void quietLettuceReconnectionLogs() {
+        for (java.util.logging.Logger logger : new java.util.logging.Logger[] {RECONNECTION, RECONNECTING}) {
+            if (logger.getLevel() == null) {
+                logger.setLevel(Level.SEVERE);
+            }
+        }
     }
 }

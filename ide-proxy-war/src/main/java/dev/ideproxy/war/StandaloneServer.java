@@ -1,6 +1,5 @@
 package dev.ideproxy.war;
 
-import dev.ideproxy.IdeProxy;
 import dev.ideproxy.config.ConfigException;
 import dev.ideproxy.config.ConfigOption;
 import dev.ideproxy.config.ConfigSource;
@@ -55,9 +54,10 @@ public final class StandaloneServer {
         }
 
         try {
-            // Check the configuration before Jetty starts, so a mistake costs one clear line, not a stack trace.
-            IdeProxy.builder(IdeProxyConfig.from(ConfigSource.environment(System.getenv())
-                    .overriddenBy(ConfigSource.systemProperties(System.getProperties())))).build();
+            // Check the configuration before Jetty starts, so a mistake costs one clear line, not a stack trace;
+            // with a Redis URI this connects once (credentials, permissions), then lets the WAR connect for good.
+            IdeProxyWarListener.assemble(IdeProxyConfig.from(ConfigSource.environment(System.getenv())
+                    .overriddenBy(ConfigSource.systemProperties(System.getProperties())))).close();
         } catch (ConfigException e) {
             System.err.println("ide-proxy cannot start: " + e.getMessage());
             System.exit(2);

@@ -1,0 +1,93 @@
+package dev.ideproxy.redis;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ideproxy.IdeProxy;
+import dev.ideproxy.config.ConfigOption;
+import dev.ideproxy.config.IdeProxyConfig;
+import dev.ideproxy.testing.Browser;
+import dev.ideproxy.testing.Container;
+import dev.ideproxy.testing.Portal;
+import dev.ideproxy.testing.RawHttp;
+import dev.ideproxy.testing.Upstream;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Redis stopped under two running nodes (Jetty and Tomcat): no link is accepted and a revoke answers
+ * 503; Redis started again on the same port: the next bootstrap works on both nodes, without a
+ * restart of either.
+ */
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
+class TwoNodesOutageTest {
+    private static final Duration RECOVERY = Duration.ofSeconds(30);
+
+    @Test
+    void noLinkIsAcceptedWhileRedisIsDownAndTheNextWorksOnceItIsBack() throws Exception {
+        try (RedisServer redis = RedisServer.start();
+             Upstream upstream = new Upstream("H");
+             RedisStores stores1 = RedisStores.connect(redis.uri(), RedisStores.DEFAULT_COMMAND_TIMEOUT);
+             RedisStores stores2 = RedisStores.connect(redis.uri(), RedisStores.DEFAULT_COMMAND_TIMEOUT);
+             Container.Running node1 = Container.JETTY.start("", proxy(stores1, upstream));
+             Container.Running node2 = Container.TOMCAT.start("", proxy(stores2, upstream))) {
+            String cookie = new Browser(node1).session("a", "alice");
+            String link1 = new Browser(node1).bootstrapUrl("a", "bob");
+            String link2 = new Browser(node2).bootstrapUrl("a", "bob");
+
+            redis.stop();
+
+            for (Container.Running node : new Container.Running[] {node1, node2}) {
+                for (String link : new String[] {link1, link2}) {
+                    RawHttp.Response refused = TwoNodesTest.get(node, link);
+                    assertNotEquals(303, refused.status(), "a link accepted without Redis: " + refused);
+                    assertTrue(refused.status() == 503 || refused.status() == 401, refused.toString());
+                    assertTrue(refused.headers("Set-Cookie").isEmpty(), refused.toString());
+                }
+                HttpResponse<String> revoke = new Browser(node).http().send(HttpRequest.newBuilder(
+                                node.uri("/api/dev/a/revoke?user=alice"))
+                        .header("Authorization", "Bearer " + Portal.bearer("portal", "a"))
+                        .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+                assertEquals(503, revoke.statusCode(), revoke.body());
+            }
+
+            redis.restart();
+
+            // The links were never marked used: each works once, on either node, without a restart.
+            assertEquals(303, awaitBootstrap(node2, link1).status(), "node 2 after the outage");
+            assertEquals(401, TwoNodesTest.get(node1, link1).status(), "and only once");
+            assertEquals(303, awaitBootstrap(node1, link2).status(), "node 1 after the outage");
+            assertEquals(401, TwoNodesTest.get(node2, link2).status());
+            assertEquals(303, new Browser(node1).bootstrap("a", "carol").statusCode(), "a new link");
+            assertEquals(200, new Browser(node2).getPath("/__ide/a/x", cookie).statusCode(), "alice was never revoked");
+        }
+    }
+
+    private static RawHttp.Response awaitBootstrap(Container.Running node, String link) throws Exception {
+        long deadline = System.nanoTime() + RECOVERY.toNanos();
+        RawHttp.Response r = TwoNodesTest.get(node, link);
+        while (r.status() != 303 && System.nanoTime() < deadline) {
+            assertTrue(r.status() == 503 || r.status() == 401, r.toString());
+            assertTrue(!r.body().contains("already been used"), "a refused link was used up: " + r);
+            Thread.sleep(200);
+            r = TwoNodesTest.get(node, link);
+        }
+        return r;
+    }
+
+    private static IdeProxy proxy(RedisStores stores, Upstream upstream) {
+        return IdeProxy.builder(IdeProxyConfig.builder()
+                        .set(ConfigOption.TOKEN_SECRET, Portal.PROXY_SECRET)
+                        .set(ConfigOption.AUTH_JWT_HS256_SECRET, Portal.BEARER_SECRET)
+                        .set(ConfigOption.TARGETS, "a=" + upstream.uri())
+                        .build())
+                .replayStore(stores.replayStore())
+                .revocationStore(stores.revocationStore())
+                .build();
+    }
+}
