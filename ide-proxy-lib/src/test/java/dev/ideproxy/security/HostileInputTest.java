@@ -17,6 +17,7 @@ import dev.ideproxy.testing.Containers;
 import dev.ideproxy.testing.Keys;
 import dev.ideproxy.testing.LogCapture;
 import dev.ideproxy.testing.Portal;
+import dev.ideproxy.testing.RateLimitsOff;
 import dev.ideproxy.testing.RawHttp;
 import dev.ideproxy.testing.RawRequest;
 import dev.ideproxy.testing.Upstream;
@@ -76,7 +77,8 @@ class HostileInputTest {
         secrets.addAll(List.of(Portal.PROXY_SECRET, Portal.BEARER_SECRET, RETIRING_SECRET, FOREIGN_SECRET));
         upstreamA = new Upstream("A");
         upstreamB = new Upstream("B");
-        IdeProxyConfig config = IdeProxyConfig.builder()
+        // Hundreds of cases mint links for alice within seconds.
+        IdeProxyConfig config = RateLimitsOff.on(IdeProxyConfig.builder())
                 .set(ConfigOption.TOKEN_SECRET, Portal.PROXY_SECRET)
                 .set(ConfigOption.TOKEN_KEY_ID, ACTIVE_KID)
                 .set(ConfigOption.TOKEN_VERIFICATION_KEYS, "k1=" + RETIRING_SECRET)

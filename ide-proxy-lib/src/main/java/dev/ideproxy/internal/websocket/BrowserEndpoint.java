@@ -26,10 +26,22 @@ import java.util.Set;
  * the browser until the upstream took the part. Browser pings are answered by the container; the
  * browser's pongs go upstream (except answers to the relay's own keep-alive pings).
  *
+ * <p>On open it tunes the container's session for an IDE (timeouts, buffer sizes; see {@link #tune}).
+ *
  * <p>Public only because containers instantiate endpoint classes reflectively. The container calls
  * it one event at a time per session; it holds no state of its own.
  */
 public final class BrowserEndpoint extends Endpoint {
+    /** Tomcat's session property bounding blocking sends (default 20 s); other containers ignore it. */
+    static final String TOMCAT_BLOCKING_SEND_TIMEOUT = "org.apache.tomcat.websocket.BLOCKING_SEND_TIMEOUT";
+    /**
+     * Jetty's session property for the size of its reads from the browser (default 4 KiB), hence of the
+     * parts the relay receives and of the frames it sends upstream; other containers ignore it. Jetty
+     * takes the buffer from its pool only while reading, so an idle session holds none.
+     */
+    static final String JETTY_INPUT_BUFFER_SIZE = "org.eclipse.jetty.websocket.inputBufferSize";
+    static final int JETTY_CLIENT_READ = 64 * 1024;
+
     private final Relay relay;
 
     BrowserEndpoint(Relay relay) {
@@ -55,7 +67,24 @@ public final class BrowserEndpoint extends Endpoint {
         clientSession.addMessageHandler(ByteBuffer.class, (MessageHandler.Partial<ByteBuffer>) relay::onClientBinary);
         clientSession.addMessageHandler(PongMessage.class,
                 (MessageHandler.Whole<PongMessage>) pong -> relay.onClientPong(pong.getApplicationData()));
+        tune(clientSession, relay.settings());
         relay.onClientOpen(clientSession);
+    }
+
+    /**
+     * Sets the browser session up for an IDE rather than the container's defaults: the relay's idle
+     * timeout and send timeouts, small message buffers (a chunk size: the relay takes messages in
+     * parts and enforces the size limit itself), and on Jetty 64 KiB reads.
+     */
+    private static void tune(Session clientSession, RelaySettings settings) {
+        long idle = settings.idleTimeoutMillis();
+        clientSession.setMaxIdleTimeout(idle);
+        clientSession.setMaxBinaryMessageBufferSize(settings.clientBinaryBuffer());
+        clientSession.setMaxTextMessageBufferSize(settings.clientTextBuffer());
+        long sendTimeout = idle > 0 ? idle : -1;
+        clientSession.getAsyncRemote().setSendTimeout(sendTimeout);
+        clientSession.getUserProperties().put(TOMCAT_BLOCKING_SEND_TIMEOUT, sendTimeout);
+        clientSession.getUserProperties().put(JETTY_INPUT_BUFFER_SIZE, JETTY_CLIENT_READ);
     }
 
     @Override

@@ -58,15 +58,6 @@ final class Relay implements KeepAlive.Listener {
     private static final Logger LOG = LoggerFactory.getLogger(Relay.class);
     /** Time a side gets to complete its close handshake before its connection is dropped. */
     static final long CLOSE_GRACE_MILLIS = 5_000;
-    /** Tomcat's session property bounding blocking sends (default 20 s); other containers ignore it. */
-    static final String TOMCAT_BLOCKING_SEND_TIMEOUT = "org.apache.tomcat.websocket.BLOCKING_SEND_TIMEOUT";
-    /**
-     * Jetty's session property for the size of its reads from the browser (default 4 KiB), hence of the
-     * parts the relay receives and of the frames it sends upstream; other containers ignore it. Jetty
-     * takes the buffer from its pool only while reading, so an idle session holds none.
-     */
-    static final String JETTY_INPUT_BUFFER_SIZE = "org.eclipse.jetty.websocket.inputBufferSize";
-    static final int JETTY_CLIENT_READ = 64 * 1024;
 
     /** The two ends of the relay. */
     enum Side {
@@ -123,6 +114,10 @@ final class Relay implements KeepAlive.Listener {
         return tunnel;
     }
 
+    RelaySettings settings() {
+        return settings;
+    }
+
     /** For logs: workspace and upstream path, never the query. */
     String describe() {
         return tunnel.describe();
@@ -139,9 +134,8 @@ final class Relay implements KeepAlive.Listener {
         }
     }
 
-    /** The browser's handshake completed: configure its session and start reading the upstream. */
+    /** The browser's handshake completed (its session tuned by the endpoint): start reading the upstream. */
     void onClientOpen(jakarta.websocket.Session session) {
-        configure(session);
         int owedCode;
         String owedReason;
         synchronized (this) {
@@ -160,17 +154,6 @@ final class Relay implements KeepAlive.Listener {
         }
         LOG.debug("{}: relaying", describe());
         demandUpstream();
-    }
-
-    private void configure(jakarta.websocket.Session session) {
-        long idle = settings.idleTimeoutMillis();
-        session.setMaxIdleTimeout(idle);
-        session.setMaxBinaryMessageBufferSize(settings.clientBinaryBuffer());
-        session.setMaxTextMessageBufferSize(settings.clientTextBuffer());
-        long sendTimeout = idle > 0 ? idle : -1;
-        session.getAsyncRemote().setSendTimeout(sendTimeout);
-        session.getUserProperties().put(TOMCAT_BLOCKING_SEND_TIMEOUT, sendTimeout);
-        session.getUserProperties().put(JETTY_INPUT_BUFFER_SIZE, JETTY_CLIENT_READ);
     }
 
     /**

@@ -21,7 +21,7 @@ record RelaySettings(long maxMessageSize, Duration idleTimeout, Duration pingInt
      * handlers the relay uses, hands a message over in pieces of this size: it is a chunk size, not
      * a limit. The relay enforces {@link #maxMessageSize} itself. Small, because every open session
      * holds it (Tomcat's default is 8 KiB); Jetty ignores it and hands over what one read brings
-     * ({@link Relay#JETTY_CLIENT_READ}).
+     * ({@link BrowserEndpoint#JETTY_CLIENT_READ}).
      */
     static final int CLIENT_CHUNK = 16 * 1024;
 

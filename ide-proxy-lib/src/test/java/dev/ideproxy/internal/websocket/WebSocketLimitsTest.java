@@ -150,7 +150,7 @@ class WebSocketLimitsTest {
         jakarta.websocket.Session browser = relay.clientSession();
         assertEquals(3_600_000L, browser.getMaxIdleTimeout(), "not the container's default");
         assertEquals(RelaySettings.CLIENT_CHUNK, browser.getMaxBinaryMessageBufferSize());
-        assertEquals(3_600_000L, browser.getUserProperties().get(Relay.TOMCAT_BLOCKING_SEND_TIMEOUT));
+        assertEquals(3_600_000L, browser.getUserProperties().get(BrowserEndpoint.TOMCAT_BLOCKING_SEND_TIMEOUT));
         close(socket);
     }
 }
