@@ -14,7 +14,6 @@ import dev.ideproxy.testing.Containers;
 import dev.ideproxy.testing.Portal;
 import dev.ideproxy.testing.Upstream;
 import dev.ideproxy.testing.WebSocketUpstream;
-import java.net.URI;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,7 +21,6 @@ import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.websocket.api.exceptions.UpgradeException;
-import org.eclipse.jetty.websocket.client.ClientUpgradeRequest;
 import org.eclipse.jetty.websocket.client.WebSocketClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -133,40 +131,31 @@ class RateLimitTest {
     void webSocketsBeyondTheSessionLimitAre429WithoutContactingTheUpstream(Container kind) throws Exception {
         Browser browser = new Browser(servers.get(kind));
         String cookie = browser.session("w", "sockets-" + kind);
-        URI uri = URI.create("ws://" + servers.get(kind).hostHeader() + "/__ide/w/socket");
-        BrowserSocket first = connect(uri, cookie);
-        BrowserSocket second = connect(uri, cookie);
+        BrowserSocket first = BrowserSocket.open(client, servers.get(kind), "/__ide/w/socket", cookie);
+        BrowserSocket second = BrowserSocket.open(client, servers.get(kind), "/__ide/w/socket", cookie);
         int handshakes = ws.handshakeCount();
         ExecutionException refused = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
-                () -> connect(uri, cookie));
+                () -> BrowserSocket.open(client, servers.get(kind), "/__ide/w/socket", cookie));
         UpgradeException upgrade = assertInstanceOf(UpgradeException.class, refused.getCause());
         assertEquals(429, upgrade.getResponseStatusCode());
         assertEquals(handshakes, ws.handshakeCount(), "the upstream was not contacted");
         // Another user's session is not affected.
-        BrowserSocket other = connect(uri, browser.session("w", "neighbour-" + kind));
+        BrowserSocket other = BrowserSocket.open(client, servers.get(kind), "/__ide/w/socket", browser.session("w", "neighbour-" + kind));
         // Closing one frees a place.
         first.session().close();
         first.closed().get(10, TimeUnit.SECONDS);
-        BrowserSocket third = awaitConnect(uri, cookie);
+        BrowserSocket third = awaitOpen(servers.get(kind), cookie);
         for (BrowserSocket socket : List.of(second, other, third)) {
             socket.session().close();
         }
     }
 
-    private BrowserSocket connect(URI uri, String cookie) throws Exception {
-        ClientUpgradeRequest request = new ClientUpgradeRequest(uri);
-        request.setHeader("Cookie", cookie);
-        BrowserSocket socket = new BrowserSocket();
-        client.connect(socket, request).get(10, TimeUnit.SECONDS);
-        return socket;
-    }
-
     /** Connects once the relay of a socket just closed has left (its close handshake may take a moment). */
-    private BrowserSocket awaitConnect(URI uri, String cookie) throws Exception {
+    private BrowserSocket awaitOpen(Container.Running server, String cookie) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (true) {
             try {
-                return connect(uri, cookie);
+                return BrowserSocket.open(client, server, "/__ide/w/socket", cookie);
             } catch (ExecutionException e) {
                 if (System.nanoTime() > deadline) {
                     throw e;

@@ -17,14 +17,12 @@ import dev.ideproxy.testing.Upstream;
 import dev.ideproxy.testing.WebSocketUpstream;
 import dev.ideproxy.token.InMemoryRevocationStore;
 import dev.ideproxy.token.RevocationStore;
-import java.net.URI;
 import java.net.http.HttpResponse;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.websocket.api.exceptions.UpgradeException;
-import org.eclipse.jetty.websocket.client.ClientUpgradeRequest;
 import org.eclipse.jetty.websocket.client.WebSocketClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -138,12 +136,7 @@ class RevocationOutageTest {
     }
 
     private BrowserSocket connect(Container kind, Containers servers, String cookie) throws Exception {
-        ClientUpgradeRequest request = new ClientUpgradeRequest(
-                URI.create("ws://" + servers.get(kind).hostHeader() + "/__ide/w/socket"));
-        request.setHeader("Cookie", cookie);
-        BrowserSocket socket = new BrowserSocket();
-        client.connect(socket, request).get(10, TimeUnit.SECONDS);
-        return socket;
+        return BrowserSocket.open(client, servers.get(kind), "/__ide/w/socket", cookie);
     }
 
     /** A revocation store whose reads fail while {@link #down} is set, as a shared store's would in an outage. */

@@ -271,12 +271,7 @@ class SessionRevocationTest {
     }
 
     private BrowserSocket connect(Container.Running server, String cookie) throws Exception {
-        BrowserSocket socket = new BrowserSocket();
-        ClientUpgradeRequest request = new ClientUpgradeRequest();
-        request.setHeader("Cookie", cookie);
-        client.connect(socket, URI.create("ws://" + server.hostHeader() + "/__ide/w/echo"), request)
-                .get(WAIT.toSeconds(), TimeUnit.SECONDS);
-        return socket;
+        return BrowserSocket.open(client, server, "/__ide/w/echo", cookie);
     }
 
     private static void assertEcho(BrowserSocket socket, String text) throws InterruptedException {

@@ -1,6 +1,7 @@
 package dev.ideproxy.testing;
 
 import java.io.ByteArrayOutputStream;
+import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -13,6 +14,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
+import org.eclipse.jetty.websocket.client.ClientUpgradeRequest;
+import org.eclipse.jetty.websocket.client.WebSocketClient;
 
 /**
  * The browser's end of a WebSocket in tests, on Jetty's native client: it reads with explicit demand
@@ -50,6 +53,20 @@ public final class BrowserSocket implements Session.Listener {
     private final ByteBuffer header = ByteBuffer.allocate(8);
     private boolean headerChecked;
     private long nextSequence;
+
+    /**
+     * Opens a WebSocket to {@code path} on {@code server} with the session {@code cookie}, as a browser
+     * would; fails (an {@code ExecutionException} wrapping Jetty's {@code UpgradeException}) when the
+     * upgrade is refused.
+     */
+    public static BrowserSocket open(WebSocketClient client, Container.Running server, String path, String cookie)
+            throws Exception {
+        BrowserSocket socket = new BrowserSocket();
+        ClientUpgradeRequest request = new ClientUpgradeRequest();
+        request.setHeader("Cookie", cookie);
+        client.connect(socket, URI.create("ws://" + server.hostHeader() + path), request).get(10, TimeUnit.SECONDS);
+        return socket;
+    }
 
     public Session session() {
         return session;

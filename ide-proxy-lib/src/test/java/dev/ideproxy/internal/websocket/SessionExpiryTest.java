@@ -77,10 +77,6 @@ class SessionExpiryTest {
     }
 
     private static BrowserSocket connect(WebSocketClient client, Container.Running server, String cookie) throws Exception {
-        BrowserSocket socket = new BrowserSocket();
-        ClientUpgradeRequest request = new ClientUpgradeRequest();
-        request.setHeader("Cookie", cookie);
-        client.connect(socket, URI.create("ws://" + server.hostHeader() + "/__ide/e/echo"), request).get(10, TimeUnit.SECONDS);
-        return socket;
+        return BrowserSocket.open(client, server, "/__ide/e/echo", cookie);
     }
 }
