@@ -8,6 +8,7 @@ import dev.ideproxy.config.ConfigException;
 import dev.ideproxy.config.ConfigOption;
 import dev.ideproxy.config.IdeProxyConfig;
 import dev.ideproxy.internal.bootstrap.IdeBootstrapServlet;
+import dev.ideproxy.internal.diagnose.Diagnostics;
 import dev.ideproxy.internal.http.IdeProxyServlet;
 import dev.ideproxy.internal.limit.RateLimits;
 import dev.ideproxy.internal.session.SessionCookie;
@@ -73,6 +74,7 @@ public final class IdeProxy {
     private final WorkspaceOrigins workspaceOrigins;
     private final Sessions sessions;
     private final RateLimits limits;
+    private final TrustedProxies trustedProxies;
     private final Clock clock;
 
     private IdeProxy(Builder b) {
@@ -86,7 +88,7 @@ public final class IdeProxy {
                 config.sessionMaxLifetime(), replayStore, revocations, config.serveWhileRevocationsUnknown(), clock);
         this.accessPolicy = b.accessPolicy != null ? b.accessPolicy : accessPolicyFrom(config, clock);
         this.targetResolver = b.targetResolver != null ? b.targetResolver : targetResolverFrom(config);
-        TrustedProxies trustedProxies = trustedProxiesFrom(config);
+        this.trustedProxies = trustedProxiesFrom(config);
         this.limits = new RateLimits(config);
         this.sessions = new Sessions(tokens, new SessionCookie(config, trustedProxies), limits, clock);
         this.headerPolicy = new HeaderPolicy(config.cookieName(), config.stripPrefix(), trustedProxies);
@@ -102,9 +104,10 @@ public final class IdeProxy {
 
     /**
      * Registers the bootstrap servlet on {@code /api/dev/*}, the tunnel filter and the HTTP proxy
-     * servlet on {@code /__ide/*}. Call it from a {@code ServletContainerInitializer} or from a
-     * {@code ServletContextListener} declared in {@code web.xml} (or annotated), as the servlet
-     * specification allows programmatic registration only there.
+     * servlet on {@code /__ide/*} (with the diagnostics page at {@code /__ide/{id}/.ide-proxy/diagnose}).
+     * Call it from a {@code ServletContainerInitializer} or from a {@code ServletContextListener}
+     * declared in {@code web.xml} (or annotated), as the servlet specification allows programmatic
+     * registration only there.
      */
     public void install(ServletContext context) {
         Predicate<String> validWorkspaceId = id -> id != null && config.workspaceIdPattern().matcher(id).matches();
@@ -117,7 +120,8 @@ public final class IdeProxy {
         webSockets.bindTo(context); // closes live WebSockets and stops their client with the context
         FilterRegistration.Dynamic filter = context.addFilter("ide-proxy-tunnel", new IdeTunnelFilter(
                 validWorkspaceId, workspaceOrigins, sessions, targetResolver, config.stripPrefix(),
-                webSockets.upgradeHandler()));
+                webSockets.upgradeHandler(),
+                new Diagnostics(sessions, webSockets.originCheck(), trustedProxies, clock)));
         filter.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, TunnelPaths.TUNNEL_MAPPING);
         filter.setAsyncSupported(true);
 

@@ -26,6 +26,7 @@ class ArchitectureTest {
     private static final Map<String, Integer> LAYERS = Map.ofEntries(
             Map.entry("", 4),
             Map.entry("internal.bootstrap", 3), Map.entry("internal.http", 3), Map.entry("internal.websocket", 3),
+            Map.entry("internal.diagnose", 3),
             Map.entry("internal.tunnel", 2),
             Map.entry("internal.session", 1),
             Map.entry("internal.token", 0), Map.entry("internal.limit", 0), Map.entry("internal.web", 0),

@@ -26,6 +26,11 @@ import org.slf4j.LoggerFactory;
  * chain to the HTTP proxy servlet (everything else). A request that fails here never reaches an
  * upstream. A session cookie with less than half of its idle lifetime left is renewed on the way
  * (a {@code Set-Cookie} on this response, which is then not cacheable).
+ *
+ * <p>ide-proxy's own paths, {@code /__ide/{id}/.ide-proxy/...} in any spelling, go to the
+ * {@link OwnPathHandler} after the path checks and before the session check (the diagnostics page
+ * must load without a cookie, since a missing cookie is one of the things it diagnoses); they are
+ * never forwarded upstream.
  */
 public final class IdeTunnelFilter extends HttpFilter {
     private static final long serialVersionUID = 1L;
@@ -41,19 +46,23 @@ public final class IdeTunnelFilter extends HttpFilter {
     private final transient TargetResolver targets;
     private final boolean stripPrefix;
     private final transient UpgradeHandler upgrades;
+    private final transient OwnPathHandler ownPaths;
 
     /**
      * @param validWorkspaceId whether a path segment may name a workspace ({@code workspace.id-pattern})
      * @param stripPrefix      whether the upstream path leaves out {@code /__ide/{id}}
+     * @param ownPaths         serves {@code /__ide/{id}/.ide-proxy/...}
      */
     public IdeTunnelFilter(Predicate<String> validWorkspaceId, WorkspaceOrigins origins, Sessions sessions,
-                           TargetResolver targets, boolean stripPrefix, UpgradeHandler upgrades) {
+                           TargetResolver targets, boolean stripPrefix, UpgradeHandler upgrades,
+                           OwnPathHandler ownPaths) {
         this.validWorkspaceId = validWorkspaceId;
         this.origins = origins;
         this.sessions = sessions;
         this.targets = targets;
         this.stripPrefix = stripPrefix;
         this.upgrades = upgrades;
+        this.ownPaths = ownPaths;
     }
 
     @Override
@@ -89,12 +98,18 @@ public final class IdeTunnelFilter extends HttpFilter {
         }
         String rawPath = afterPrefix.substring(slash);
         String problem = PathGuard.problem(rawPath);
-        if (problem == null && !decodedPathNamesWorkspace(request, workspaceId)) {
+        String decodedPath = decodedPath(request);
+        if (problem == null && !namesWorkspace(decodedPath, workspaceId)) {
             problem = "the container reads it as another path";
         }
         if (problem != null) {
             LOG.info("refused {} for workspace {}: {}", LogSafe.uri(request), workspaceId, problem);
             Responses.page(response, Failure.BAD_REQUEST, "This address is not valid.");
+            return;
+        }
+        String ownPath = TunnelPaths.ownPath(decodedPath, workspaceId);
+        if (ownPath != null) {
+            ownPaths.serve(workspaceId, ownPath, request, response);
             return;
         }
         VerifiedToken session;
@@ -131,17 +146,20 @@ public final class IdeTunnelFilter extends HttpFilter {
         }
     }
 
+    /** The container's decoded, normalised path after {@code /__ide}, or null when it cannot give one. */
+    private static String decodedPath(HttpServletRequest request) {
+        try {
+            return request.getPathInfo();
+        } catch (IllegalArgumentException e) {
+            return null; // a container that cannot decode the path unambiguously
+        }
+    }
+
     /**
      * The container routed this request by its decoded, normalised path; we forward the raw one
      * (checked by {@link PathGuard}). Both must name the same workspace.
      */
-    private static boolean decodedPathNamesWorkspace(HttpServletRequest request, String workspaceId) {
-        String decoded;
-        try {
-            decoded = request.getPathInfo();
-        } catch (IllegalArgumentException e) {
-            return false; // a container that cannot decode the path unambiguously
-        }
+    private static boolean namesWorkspace(String decoded, String workspaceId) {
         return decoded != null && (decoded.equals("/" + workspaceId) || decoded.startsWith("/" + workspaceId + "/"));
     }
 }
