@@ -13,6 +13,7 @@ import dev.ideproxy.testing.Browser;
 import dev.ideproxy.testing.BrowserSocket;
 import dev.ideproxy.testing.Container;
 import dev.ideproxy.testing.Containers;
+import dev.ideproxy.testing.MutableClock;
 import dev.ideproxy.testing.Portal;
 import dev.ideproxy.testing.RefusingPort;
 import dev.ideproxy.testing.Scrape;
@@ -75,8 +76,9 @@ class MetricsTest {
     private Containers servers;
     private final Map<Container, PrometheusMeterRegistry> registries = new EnumMap<>(Container.class);
     private final Map<Container, Flaky> stores = new EnumMap<>(Container.class);
-    /** With metrics.workspace-tag. */
+    /** With metrics.workspace-tag, a clock of their own and a short upstream idle timeout. */
     private Containers tagged;
+    private final MutableClock clock = new MutableClock(Instant.now());
     private final Map<Container, PrometheusMeterRegistry> taggedRegistries = new EnumMap<>(Container.class);
 
     @BeforeAll
@@ -97,7 +99,7 @@ class MetricsTest {
         tagged = Containers.start("", kind -> {
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             taggedRegistries.put(kind, registry);
-            return IdeProxy.builder(config(true)).meterRegistry(registry).build();
+            return IdeProxy.builder(config(true)).meterRegistry(registry).clock(clock).build();
         });
     }
 
@@ -109,6 +111,7 @@ class MetricsTest {
                 .set(ConfigOption.TARGETS, "a=" + upstream.uri() + ",r=" + upstream.uri() + ",s=" + upstream.uri()
                         + ",w=" + sockets.uri() + ",down=" + down + ",wdown=" + down)
                 .set(ConfigOption.METRICS_WORKSPACE_TAG, Boolean.toString(workspaceTag))
+                .set(ConfigOption.UPSTREAM_IDLE_TIMEOUT, workspaceTag ? "1s" : "120s")
                 .build();
     }
 
@@ -320,6 +323,34 @@ class MetricsTest {
         assertTrue(after.samples().stream().filter(s -> s.name().startsWith("ide_proxy_") && !s.name().startsWith(
                 "ide_proxy_store_")).allMatch(s -> s.labels().containsKey("workspace")), "every traffic meter is tagged");
         assertFalse(after.text().contains("alice"), "never a user");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Container.class)
+    void renewalsAndTimeoutsAreCounted(Container kind) throws Exception {
+        Container.Running server = tagged.get(kind);
+        Browser browser = new Browser(server);
+        String cookie = browser.session("a", "bob");
+        Scrape before = Scrape.parse(taggedRegistries.get(kind).scrape());
+        Instant now = clock.instant();
+        try {
+            clock.advance(Duration.ofHours(5)); // less than half of session.ttl (8h) left: renewed
+            HttpResponse<String> renewing = browser.getPath("/__ide/a/x", cookie);
+            assertEquals(200, renewing.statusCode());
+            assertTrue(renewing.headers().firstValue("Set-Cookie").isPresent(), "renewed");
+        } finally {
+            clock.set(now);
+        }
+        assertEquals(504, browser.getPath("/__ide/a/silent", cookie).statusCode(), "upstream.idle-timeout is 1s");
+
+        Scrape after = await(() -> Scrape.parse(taggedRegistries.get(kind).scrape()),
+                s -> s.delta(before, REQUESTS) >= 2);
+        assertEquals(1, after.delta(before, "ide_proxy_sessions_renewed_total", "workspace", "a"));
+        assertEquals(1, after.delta(before, "ide_proxy_sessions_renewed_total"));
+        assertEquals(1, after.delta(before, FAILURES, "workspace", "a", "protocol", "http", "kind", "timeout"));
+        assertEquals(1, after.delta(before, FAILURES));
+        assertEquals(1, after.delta(before, REQUESTS, "workspace", "a", "status", "5xx", "outcome", "upstream_error"));
+        assertEquals(1, after.delta(before, REQUESTS, "workspace", "a", "status", "2xx", "outcome", "proxied"));
     }
 
     private HttpResponse<String> revoke(Container.Running server, String workspace) throws Exception {
