@@ -217,8 +217,8 @@ public final class IdeBootstrapServlet extends HttpServlet {
         body.put("expiresAt", minted.expiresAt().toString());
         body.put("expiresIn", sessions.bootstrapTtl().toSeconds());
         LOG.info("bootstrap token issued to {} for workspace {}", decision.user(), workspaceId);
-        Responses.writeJson(response, HttpServletResponse.SC_OK, body);
         telemetry.mint(workspaceId, TokenOutcome.OK);
+        Responses.writeJson(response, HttpServletResponse.SC_OK, body);
     }
 
     private void bootstrap(HttpServletRequest request, HttpServletResponse response, String workspaceId)
