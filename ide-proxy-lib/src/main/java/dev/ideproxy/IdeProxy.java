@@ -13,6 +13,10 @@ import dev.ideproxy.internal.http.IdeProxyServlet;
 import dev.ideproxy.internal.limit.RateLimits;
 import dev.ideproxy.internal.session.SessionCookie;
 import dev.ideproxy.internal.session.Sessions;
+import dev.ideproxy.internal.telemetry.MicrometerTelemetry;
+import dev.ideproxy.internal.telemetry.Telemetry;
+import dev.ideproxy.internal.telemetry.TimedReplayStore;
+import dev.ideproxy.internal.telemetry.TimedRevocationStore;
 import dev.ideproxy.internal.token.TokenKeys;
 import dev.ideproxy.internal.token.TokenService;
 import dev.ideproxy.internal.token.TokenService.Minted;
@@ -29,6 +33,7 @@ import dev.ideproxy.token.InMemoryReplayStore;
 import dev.ideproxy.token.InMemoryRevocationStore;
 import dev.ideproxy.token.ReplayStore;
 import dev.ideproxy.token.RevocationStore;
+import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.FilterRegistration;
 import jakarta.servlet.ServletContext;
@@ -76,21 +81,29 @@ public final class IdeProxy {
     private final RateLimits limits;
     private final TrustedProxies trustedProxies;
     private final Clock clock;
+    private final Telemetry telemetry;
 
     private IdeProxy(Builder b) {
         this.config = b.config;
         this.clock = b.clock;
+        // Without a registry nothing refers to Micrometer: MicrometerTelemetry is not even loaded.
+        this.telemetry = b.meterRegistry == null ? Telemetry.NONE
+                : MicrometerTelemetry.of(b.meterRegistry, config.metricsWorkspaceTag());
         ReplayStore replayStore = b.replayStore != null ? b.replayStore
                 : new InMemoryReplayStore(config.tokenReplayCapacity(), clock);
         RevocationStore revocations = b.revocationStore != null ? b.revocationStore
                 : new InMemoryRevocationStore(clock);
+        if (telemetry.isEnabled()) {
+            replayStore = new TimedReplayStore(replayStore, telemetry);
+            revocations = new TimedRevocationStore(revocations, telemetry);
+        }
         TokenService tokens = new TokenService(TokenKeys.from(config), config.tokenTtl(), config.sessionTtl(),
                 config.sessionMaxLifetime(), replayStore, revocations, config.serveWhileRevocationsUnknown(), clock);
         this.accessPolicy = b.accessPolicy != null ? b.accessPolicy : accessPolicyFrom(config, clock);
         this.targetResolver = b.targetResolver != null ? b.targetResolver : targetResolverFrom(config);
         this.trustedProxies = trustedProxiesFrom(config);
         this.limits = new RateLimits(config);
-        this.sessions = new Sessions(tokens, new SessionCookie(config, trustedProxies), limits, clock);
+        this.sessions = new Sessions(tokens, new SessionCookie(config, trustedProxies), limits, clock, telemetry);
         this.headerPolicy = new HeaderPolicy(config.cookieName(), config.stripPrefix(), trustedProxies);
         this.workspaceOrigins = WorkspaceOrigins.from(config);
         // A store that pushes revocations (a shared one) closes this node's WebSockets at once.
@@ -112,21 +125,21 @@ public final class IdeProxy {
     public void install(ServletContext context) {
         Predicate<String> validWorkspaceId = id -> id != null && config.workspaceIdPattern().matcher(id).matches();
         ServletRegistration.Dynamic bootstrap = context.addServlet("ide-proxy-bootstrap", new IdeBootstrapServlet(
-                validWorkspaceId, workspaceOrigins, accessPolicy, targetResolver, sessions, limits, clock));
+                validWorkspaceId, workspaceOrigins, accessPolicy, targetResolver, sessions, limits, clock, telemetry));
         bootstrap.addMapping(TunnelPaths.API_MAPPING);
         bootstrap.setAsyncSupported(true);
 
-        WebSocketTunnel webSockets = WebSocketTunnel.create(config, headerPolicy, sessions, clock);
+        WebSocketTunnel webSockets = WebSocketTunnel.create(config, headerPolicy, sessions, clock, telemetry);
         webSockets.bindTo(context); // closes live WebSockets and stops their client with the context
         FilterRegistration.Dynamic filter = context.addFilter("ide-proxy-tunnel", new IdeTunnelFilter(
                 validWorkspaceId, workspaceOrigins, sessions, targetResolver, config.stripPrefix(),
                 webSockets.upgradeHandler(),
-                new Diagnostics(sessions, webSockets.originCheck(), trustedProxies, clock)));
+                new Diagnostics(sessions, webSockets.originCheck(), trustedProxies, clock), telemetry));
         filter.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, TunnelPaths.TUNNEL_MAPPING);
         filter.setAsyncSupported(true);
 
         ServletRegistration.Dynamic proxy = context.addServlet("ide-proxy-http",
-                new IdeProxyServlet(headerPolicy, config.upstreamConnectTimeout()));
+                new IdeProxyServlet(headerPolicy, config.upstreamConnectTimeout(), telemetry));
         proxy.addMapping(TunnelPaths.TUNNEL_MAPPING);
         proxy.setAsyncSupported(true);
         proxy.setLoadOnStartup(1);
@@ -257,6 +270,7 @@ public final class IdeProxy {
         private ReplayStore replayStore;
         private RevocationStore revocationStore;
         private Clock clock = Clock.systemUTC();
+        private MeterRegistry meterRegistry;
 
         private Builder(IdeProxyConfig config) {
             this.config = Objects.requireNonNull(config, "config");
@@ -289,6 +303,21 @@ public final class IdeProxy {
          */
         public Builder revocationStore(RevocationStore store) {
             this.revocationStore = Objects.requireNonNull(store, "store");
+            return this;
+        }
+
+        /**
+         * Records metrics in {@code registry}: tunnel requests, upstream failures, mints and bootstraps,
+         * bytes relayed, WebSocket relays, session renewals and revocations, store latency, all named
+         * {@code ide_proxy.*} (listed in {@code docs/operations.md}). Without it ide-proxy records
+         * nothing and needs no Micrometer on the class path. Give each proxy a registry of its own, or
+         * tell them apart with common tags: two proxies in one registry add up.
+         *
+         * @param registry a Micrometer {@code io.micrometer.core.instrument.MeterRegistry}
+         */
+        public Builder meterRegistry(MeterRegistry registry) {
+            Objects.requireNonNull(registry, "registry");
+            this.meterRegistry = registry;
             return this;
         }
 

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -30,6 +31,7 @@ class ArchitectureTest {
             Map.entry("internal.tunnel", 2),
             Map.entry("internal.session", 1),
             Map.entry("internal.token", 0), Map.entry("internal.limit", 0), Map.entry("internal.web", 0),
+            Map.entry("internal.telemetry", 0),
             Map.entry("config", -1), Map.entry("access", -1), Map.entry("target", -1), Map.entry("token", -1));
 
     @Test
@@ -61,6 +63,24 @@ class ArchitectureTest {
                     if (!allowed) {
                         problems.add(file.getFileName() + " (" + from + ") uses " + to + "." + type);
                     }
+                }
+            }
+        }
+        assertTrue(problems.isEmpty(), String.join("\n", problems));
+    }
+
+    /**
+     * Micrometer is optional: only the builder's {@code meterRegistry} and {@code MicrometerTelemetry},
+     * loaded only with a registry, may refer to it ({@code NoMicrometerTest} runs the proxy without it).
+     */
+    @Test
+    void onlyMicrometerTelemetryAndTheBuilderReferToMicrometer() throws IOException {
+        Set<String> allowed = Set.of("IdeProxy.java", "MicrometerTelemetry.java");
+        List<String> problems = new ArrayList<>();
+        try (Stream<Path> files = Files.walk(SOURCES)) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".java")).toList()) {
+                if (Files.readString(file).contains("io.micrometer") && !allowed.contains(file.getFileName().toString())) {
+                    problems.add(file + " refers to Micrometer");
                 }
             }
         }

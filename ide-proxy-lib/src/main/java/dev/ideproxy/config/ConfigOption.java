@@ -89,7 +89,15 @@ public enum ConfigOption {
     STORE_REDIS_URI("store.redis-uri", null, Secret.YES,
             "WAR and standalone: keep used tokens and revocations in this Redis (redis:// or rediss://[user:password@]host:port/db), shared by every node; unset = in memory, per node. Needs ide-proxy-redis on the class path."),
     STORE_REDIS_TIMEOUT("store.redis-timeout", "500ms",
-            "WAR and standalone: longest wait for one Redis command; a bootstrap then answers 503.");
+            "WAR and standalone: longest wait for one Redis command; a bootstrap then answers 503."),
+    METRICS_WORKSPACE_TAG("metrics.workspace-tag", "false",
+            "Tag the meters of traffic, mints, bootstraps, relays and sessions with the workspace id (a set of meters per workspace: small fleets only)."),
+    METRICS_PROMETHEUS_PATH("metrics.prometheus.path", null,
+            "WAR and standalone: serve metrics in the Prometheus text format at this path, e.g. /api/metrics; unset = no metrics. Needs metrics.prometheus.bearer-secret or metrics.prometheus.loopback-only."),
+    METRICS_PROMETHEUS_BEARER_SECRET("metrics.prometheus.bearer-secret", null, Secret.YES,
+            "WAR and standalone: the metrics path answers only requests with Authorization: Bearer and this secret (at least 32 bytes); others get 401."),
+    METRICS_PROMETHEUS_LOOPBACK_ONLY("metrics.prometheus.loopback-only", "false",
+            "WAR and standalone: the metrics path answers only requests from 127.0.0.1 or ::1 that carry no forwarding header; others get 404.");
 
     /** Readable name of the {@code secret} flag in the constants above. */
     private static final class Secret {

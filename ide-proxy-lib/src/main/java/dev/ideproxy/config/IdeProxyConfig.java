@@ -131,6 +131,10 @@ public final class IdeProxyConfig {
     private final Rate limitBootstrapPerWorkspace;
     private final int limitWebSocketsPerSession;
     private final int limitWebSocketsPerUser;
+    private final boolean metricsWorkspaceTag;
+    private final String metricsPrometheusPath;
+    private final byte[] metricsPrometheusBearerSecret;
+    private final boolean metricsPrometheusLoopbackOnly;
 
     private IdeProxyConfig(Map<ConfigOption, String> raw) {
         this.raw = raw;
@@ -212,6 +216,19 @@ public final class IdeProxyConfig {
                 value0(ConfigOption.LIMIT_WEBSOCKETS_PER_SESSION));
         this.limitWebSocketsPerUser = Values.count(ConfigOption.LIMIT_WEBSOCKETS_PER_USER,
                 value0(ConfigOption.LIMIT_WEBSOCKETS_PER_USER));
+        this.metricsWorkspaceTag = Values.bool(ConfigOption.METRICS_WORKSPACE_TAG,
+                value0(ConfigOption.METRICS_WORKSPACE_TAG));
+        this.metricsPrometheusPath = metricsPath(value(ConfigOption.METRICS_PROMETHEUS_PATH));
+        this.metricsPrometheusBearerSecret = secret(ConfigOption.METRICS_PROMETHEUS_BEARER_SECRET, false);
+        this.metricsPrometheusLoopbackOnly = Values.bool(ConfigOption.METRICS_PROMETHEUS_LOOPBACK_ONLY,
+                value0(ConfigOption.METRICS_PROMETHEUS_LOOPBACK_ONLY));
+        if (metricsPrometheusPath != null && metricsPrometheusBearerSecret == null && !metricsPrometheusLoopbackOnly) {
+            // An open endpoint tells anyone who uses which workspace, and how much.
+            throw new ConfigException(ConfigOption.METRICS_PROMETHEUS_PATH.key() + " is set but the metrics would be open"
+                    + " to anyone: set " + ConfigOption.METRICS_PROMETHEUS_BEARER_SECRET.key() + " (at least "
+                    + MIN_SECRET_BYTES + " bytes, e.g. the output of 'openssl rand -base64 48') or "
+                    + ConfigOption.METRICS_PROMETHEUS_LOOPBACK_ONLY.key() + "=true.");
+        }
     }
 
     /** Reads every option from {@code source}, applies defaults and checks the result. */
@@ -421,6 +438,26 @@ public final class IdeProxyConfig {
         return limitWebSocketsPerUser;
     }
 
+    /** Whether meters carry the workspace id ({@code metrics.workspace-tag}). */
+    public boolean metricsWorkspaceTag() {
+        return metricsWorkspaceTag;
+    }
+
+    /** Where the WAR serves Prometheus metrics ({@code metrics.prometheus.path}), or null for nowhere. */
+    public String metricsPrometheusPath() {
+        return metricsPrometheusPath;
+    }
+
+    /** The bearer secret of the Prometheus endpoint ({@code metrics.prometheus.bearer-secret}), or null. */
+    public byte[] metricsPrometheusBearerSecret() {
+        return metricsPrometheusBearerSecret == null ? null : metricsPrometheusBearerSecret.clone();
+    }
+
+    /** Whether the Prometheus endpoint answers loopback requests only ({@code metrics.prometheus.loopback-only}). */
+    public boolean metricsPrometheusLoopbackOnly() {
+        return metricsPrometheusLoopbackOnly;
+    }
+
     /**
      * Reads a secret option as UTF-8 bytes and checks its length.
      *
@@ -600,6 +637,23 @@ public final class IdeProxyConfig {
                     + " e.g. https://{id}.ide.example.net");
         }
         return new WorkspaceOrigin(scheme, sample.getHost().toLowerCase(Locale.ROOT).substring(1), sample.getPort());
+    }
+
+    /** A servlet path of its own: absolute, plain characters, outside ide-proxy's endpoints. */
+    private static String metricsPath(String path) {
+        if (path == null) {
+            return null;
+        }
+        String key = ConfigOption.METRICS_PROMETHEUS_PATH.key();
+        if (!path.matches("(/[A-Za-z0-9._~-]+)+") || path.contains("/./") || path.contains("/../")
+                || path.endsWith("/.") || path.endsWith("/..")) {
+            throw new ConfigException(key + " = '" + path + "' must be a plain absolute path such as /api/metrics");
+        }
+        if (path.equals("/__ide") || path.startsWith("/__ide/") || path.equals("/api/dev") || path.startsWith("/api/dev/")) {
+            throw new ConfigException(key + " = '" + path + "' lies under ide-proxy's own /__ide/ or /api/dev/;"
+                    + " choose another path, such as /api/metrics");
+        }
+        return path;
     }
 
     private static Pattern pattern(String regex) {

@@ -56,6 +56,39 @@ class IdeProxyConfigTest {
     }
 
     @Test
+    void metricsAreOffAndAnOpenPrometheusEndpointIsRefused() {
+        IdeProxyConfig c = valid().build();
+        assertFalse(c.metricsWorkspaceTag());
+        assertEquals(null, c.metricsPrometheusPath());
+        assertFalse(c.metricsPrometheusLoopbackOnly());
+        ConfigException open = assertThrows(ConfigException.class,
+                () -> valid().set(ConfigOption.METRICS_PROMETHEUS_PATH, "/api/metrics").build());
+        assertTrue(open.getMessage().startsWith("ide-proxy.metrics.prometheus.path is set but the metrics would be open"
+                + " to anyone: set ide-proxy.metrics.prometheus.bearer-secret"), open.getMessage());
+        assertFalse(open.getMessage().contains("\n"), "one line");
+
+        IdeProxyConfig secret = valid().set(ConfigOption.METRICS_PROMETHEUS_PATH, "/api/metrics")
+                .set(ConfigOption.METRICS_PROMETHEUS_BEARER_SECRET, SECRET).build();
+        assertEquals("/api/metrics", secret.metricsPrometheusPath());
+        assertEquals(SECRET, new String(secret.metricsPrometheusBearerSecret(), java.nio.charset.StandardCharsets.UTF_8));
+        assertFalse(secret.toString().contains(SECRET), "a secret is never printed");
+        assertTrue(valid().set(ConfigOption.METRICS_PROMETHEUS_PATH, "/metrics")
+                .set(ConfigOption.METRICS_PROMETHEUS_LOOPBACK_ONLY, "true").build().metricsPrometheusLoopbackOnly());
+        assertMessage(valid().set(ConfigOption.METRICS_PROMETHEUS_BEARER_SECRET, "short"),
+                "ide-proxy.metrics.prometheus.bearer-secret is too weak");
+        for (String bad : new String[] {"metrics", "/api/../metrics", "/api/*", "/api/metrics/", "/a b"}) {
+            assertMessage(valid().set(ConfigOption.METRICS_PROMETHEUS_PATH, bad)
+                    .set(ConfigOption.METRICS_PROMETHEUS_LOOPBACK_ONLY, "true"),
+                    "ide-proxy.metrics.prometheus.path = '" + bad + "' must be a plain absolute path");
+        }
+        for (String shadowing : new String[] {"/__ide/metrics", "/api/dev/metrics", "/__ide"}) {
+            assertMessage(valid().set(ConfigOption.METRICS_PROMETHEUS_PATH, shadowing)
+                    .set(ConfigOption.METRICS_PROMETHEUS_LOOPBACK_ONLY, "true"),
+                    "ide-proxy.metrics.prometheus.path = '" + shadowing + "' lies under ide-proxy's own");
+        }
+    }
+
+    @Test
     void missingSecretStopsWithOneClearMessage() {
         ConfigException e = assertThrows(ConfigException.class, () -> IdeProxyConfig.builder().build());
         assertTrue(e.getMessage().startsWith("ide-proxy.token.secret is not set"), e.getMessage());

@@ -56,6 +56,9 @@ public enum Container {
             tomcat.getService().addConnector(connector);
             tomcat.setConnector(connector);
             Context context = tomcat.addContext(contextPath, Files.createDirectories(baseDir.resolve("docs")).toString());
+            // The web application sees the classes of whoever started it (Tomcat's default is the system class
+            // loader): the same as the test's, except in NoMicrometerTest's class loader without Micrometer.
+            context.setParentClassLoader(Container.class.getClassLoader());
             context.addServletContainerInitializer(new WsSci(), null);
             if (install == Install.DECLARED_LISTENER) {
                 context.addParameter(DeclaredListener.PARAMETER, DeclaredListener.register(installer));

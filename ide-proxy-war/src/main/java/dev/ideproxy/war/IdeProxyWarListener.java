@@ -18,7 +18,9 @@ import org.slf4j.LoggerFactory;
  * {@code web.xml}, so it works without annotation scanning on any Servlet 6 container.
  *
  * <p>With {@code ide-proxy.store.redis-uri} set, used bootstrap tokens and revocations live in that
- * Redis, shared by every node ({@link RedisStores}); the connection closes with the context.
+ * Redis, shared by every node ({@link RedisStores}); the connection closes with the context. With
+ * {@code ide-proxy.metrics.prometheus.path} set, ide-proxy records metrics, served there in the
+ * Prometheus format ({@link PrometheusEndpoint}); the registry closes with the context.
  */
 public final class IdeProxyWarListener implements ServletContextListener {
     private static final Logger LOG = LoggerFactory.getLogger(IdeProxyWarListener.class);
@@ -31,7 +33,7 @@ public final class IdeProxyWarListener implements ServletContextListener {
     private static final java.util.logging.Logger RECONNECTING =
             java.util.logging.Logger.getLogger("io.lettuce.core.protocol.ReconnectionHandler");
 
-    private RedisStores stores;
+    private Assembly assembly;
 
     @Override
     public void contextInitialized(ServletContextEvent event) {
@@ -44,26 +46,40 @@ public final class IdeProxyWarListener implements ServletContextListener {
             LOG.error("ide-proxy cannot start: {}", e.getMessage());
             throw e;
         }
-        stores = assembly.stores();
+        this.assembly = assembly;
         assembly.proxy().install(context);
+        if (assembly.metrics() != null) {
+            assembly.metrics().install(context);
+            LOG.info("ide-proxy metrics served at {}", assembly.metrics().describe(context.getContextPath()));
+        }
         Demo.announce(assembly.proxy(), context);
     }
 
     @Override
     public void contextDestroyed(ServletContextEvent event) {
-        // After the proxy's own parts (registered later, destroyed first): no thread of Redis's is left.
-        if (stores != null) {
-            stores.close();
-            stores = null;
+        // After the proxy's own parts (registered later, destroyed first): no thread of Redis's is left,
+        // and the registry lets go of the JVM's GC notifications.
+        if (assembly != null) {
+            assembly.close();
+            assembly = null;
         }
     }
 
-    /** ide-proxy as configured, and the Redis stores it uses (null without {@code store.redis-uri}). */
-    record Assembly(IdeProxy proxy, RedisStores stores) implements AutoCloseable {
+    /**
+     * ide-proxy as configured, the Redis stores it uses (null without {@code store.redis-uri}) and its
+     * metrics endpoint (null without {@code metrics.prometheus.path}).
+     */
+    record Assembly(IdeProxy proxy, RedisStores stores, PrometheusEndpoint metrics) implements AutoCloseable {
         @Override
         public void close() {
-            if (stores != null) {
-                stores.close();
+            try {
+                if (stores != null) {
+                    stores.close();
+                }
+            } finally {
+                if (metrics != null) {
+                    metrics.close();
+                }
             }
         }
     }
@@ -78,17 +94,24 @@ public final class IdeProxyWarListener implements ServletContextListener {
     static Assembly assemble(IdeProxyConfig config) {
         IdeProxy plain = IdeProxy.builder(config).build();
         RedisStores redis = RedisStores.connect(config).orElse(null);
-        if (redis == null) {
-            return new Assembly(plain, null);
-        }
-        quietLettuceReconnectionLogs();
+        PrometheusEndpoint metrics = null;
         try {
-            return new Assembly(IdeProxy.builder(config)
-                    .replayStore(redis.replayStore())
-                    .revocationStore(redis.revocationStore())
-                    .build(), redis);
+            metrics = PrometheusEndpoint.from(config);
+            if (redis == null && metrics == null) {
+                return new Assembly(plain, null, null);
+            }
+            // Built again with its parts: one proxy per registry, or the gauges would read the first one.
+            IdeProxy.Builder proxy = IdeProxy.builder(config);
+            if (redis != null) {
+                quietLettuceReconnectionLogs();
+                proxy.replayStore(redis.replayStore()).revocationStore(redis.revocationStore());
+            }
+            if (metrics != null) {
+                proxy.meterRegistry(metrics.registry());
+            }
+            return new Assembly(proxy.build(), redis, metrics);
         } catch (RuntimeException e) {
-            redis.close();
+            new Assembly(plain, redis, metrics).close();
             throw e;
         }
     }

@@ -5,6 +5,8 @@ import dev.ideproxy.access.AccessPolicy;
 import dev.ideproxy.internal.limit.RateLimitedException;
 import dev.ideproxy.internal.limit.RateLimits;
 import dev.ideproxy.internal.session.Sessions;
+import dev.ideproxy.internal.telemetry.Telemetry;
+import dev.ideproxy.internal.telemetry.Telemetry.TokenOutcome;
 import dev.ideproxy.internal.token.TokenRejectedException;
 import dev.ideproxy.internal.token.TokenService.Minted;
 import dev.ideproxy.internal.token.VerifiedToken;
@@ -69,10 +71,15 @@ public final class IdeBootstrapServlet extends HttpServlet {
     private final transient Sessions sessions;
     private final transient RateLimits limits;
     private final transient Clock clock;
+    private final transient Telemetry telemetry;
 
-    /** @param validWorkspaceId whether a path segment may name a workspace ({@code workspace.id-pattern}) */
+    /**
+     * @param validWorkspaceId whether a path segment may name a workspace ({@code workspace.id-pattern})
+     * @param telemetry        where the outcome of each mint and bootstrap is counted
+     */
     public IdeBootstrapServlet(Predicate<String> validWorkspaceId, WorkspaceOrigins origins, AccessPolicy accessPolicy,
-                               TargetResolver targets, Sessions sessions, RateLimits limits, Clock clock) {
+                               TargetResolver targets, Sessions sessions, RateLimits limits, Clock clock,
+                               Telemetry telemetry) {
         this.validWorkspaceId = validWorkspaceId;
         this.origins = origins;
         this.accessPolicy = accessPolicy;
@@ -80,6 +87,7 @@ public final class IdeBootstrapServlet extends HttpServlet {
         this.sessions = sessions;
         this.limits = limits;
         this.clock = clock;
+        this.telemetry = telemetry;
     }
 
     @Override
@@ -100,6 +108,7 @@ public final class IdeBootstrapServlet extends HttpServlet {
         if (!request.getRequestURI().equals(contextPath(request) + "/api/dev/" + workspaceId + "/" + endpoint)) {
             // Reached through encoding or dot-segments (e.g. /__ide/%2e%2e/api/dev/...): refuse, as the tunnel does.
             LOG.info("refused {}: not the plain address of an endpoint", LogSafe.uri(request));
+            count(endpoint, null, TokenOutcome.INVALID);
             if (answersJson) {
                 Responses.json(response, Failure.BAD_REQUEST, "not a valid address");
             } else {
@@ -109,6 +118,7 @@ public final class IdeBootstrapServlet extends HttpServlet {
         }
         String method = request.getMethod();
         if (answersJson && !"POST".equals(method)) {
+            count(endpoint, null, TokenOutcome.INVALID);
             response.setHeader("Allow", "POST");
             Responses.json(response, Failure.METHOD_NOT_ALLOWED, MINT.equals(endpoint)
                     ? "use POST to request an IDE token" : "use POST to revoke sessions");
@@ -116,6 +126,7 @@ public final class IdeBootstrapServlet extends HttpServlet {
         }
         if (BOOTSTRAP.equals(endpoint) && !"GET".equals(method)) {
             // Not even HEAD: answering it would use the single-use token up without setting a cookie.
+            count(endpoint, null, TokenOutcome.INVALID);
             response.setHeader("Allow", "GET");
             Responses.page(response, Failure.METHOD_NOT_ALLOWED, "Open this address with GET.");
             return;
@@ -126,6 +137,7 @@ public final class IdeBootstrapServlet extends HttpServlet {
             return;
         }
         if (!validWorkspaceId.test(workspaceId)) {
+            count(endpoint, null, TokenOutcome.UNKNOWN_WORKSPACE);
             if (answersJson) {
                 Responses.json(response, Failure.UNKNOWN_WORKSPACE, "unknown workspace");
             } else {
@@ -170,11 +182,14 @@ public final class IdeBootstrapServlet extends HttpServlet {
     private void mint(HttpServletRequest request, HttpServletResponse response, String workspaceId) throws IOException {
         AccessDecision decision = allowed(request, response, workspaceId, "token mint");
         if (decision == null) {
+            telemetry.mint(null, response.getStatus() == HttpServletResponse.SC_UNAUTHORIZED
+                    ? TokenOutcome.UNAUTHENTICATED : TokenOutcome.FORBIDDEN);
             return;
         }
         try {
             limits.mint(decision.user(), workspaceId);
         } catch (RateLimitedException e) {
+            telemetry.mint(workspaceId, TokenOutcome.RATE_LIMITED);
             LOG.info("token mint for workspace {} refused to {}: {}", workspaceId, decision.user(), e.getMessage());
             response.setHeader("Retry-After", Long.toString(e.retryAfterSeconds()));
             Responses.json(response, Failure.TOO_MANY_REQUESTS, e.getMessage() + "; try again in "
@@ -182,11 +197,13 @@ public final class IdeBootstrapServlet extends HttpServlet {
             return;
         }
         if (!origins.canServe(workspaceId)) {
+            telemetry.mint(workspaceId, TokenOutcome.UNKNOWN_WORKSPACE);
             Responses.json(response, Failure.UNKNOWN_WORKSPACE, "workspace " + workspaceId + " cannot have an origin of"
                     + " its own: with workspace.origin set, ids must be lower-case letters, digits and hyphens");
             return;
         }
         if (targets.resolve(workspaceId).isEmpty()) {
+            telemetry.mint(workspaceId, TokenOutcome.UNKNOWN_WORKSPACE);
             Responses.json(response, Failure.UNKNOWN_WORKSPACE, "unknown workspace " + workspaceId);
             return;
         }
@@ -200,6 +217,7 @@ public final class IdeBootstrapServlet extends HttpServlet {
         body.put("expiresAt", minted.expiresAt().toString());
         body.put("expiresIn", sessions.bootstrapTtl().toSeconds());
         LOG.info("bootstrap token issued to {} for workspace {}", decision.user(), workspaceId);
+        telemetry.mint(workspaceId, TokenOutcome.OK);
         Responses.writeJson(response, HttpServletResponse.SC_OK, body);
     }
 
@@ -209,6 +227,7 @@ public final class IdeBootstrapServlet extends HttpServlet {
         if (!origins.accepts(request, workspaceId)) {
             // Host mode: the cookie belongs on the workspace's own host. Checked before the token is used.
             LOG.info("bootstrap for workspace {} refused: not the workspace's own host", workspaceId);
+            telemetry.bootstrap(null, TokenOutcome.INVALID);
             Responses.page(response, Failure.UNKNOWN_WORKSPACE, "This is not the address of workspace " + workspaceId
                     + ". Open the IDE again from the portal.");
             return;
@@ -219,6 +238,7 @@ public final class IdeBootstrapServlet extends HttpServlet {
         if (landing == null) {
             // Checked before the token, so a mistyped link does not use the token up.
             LOG.info("bootstrap for workspace {} refused: the target path leaves the workspace's tunnel", workspaceId);
+            telemetry.bootstrap(null, TokenOutcome.INVALID);
             Responses.page(response, Failure.BAD_REQUEST, "This IDE link is not valid: its target path must stay"
                     + " inside the workspace (" + base + "). Open the IDE again from the portal.");
             return;
@@ -231,6 +251,9 @@ public final class IdeBootstrapServlet extends HttpServlet {
             }
             token = sessions.redeem(workspaceId, tokens == null ? null : tokens[0]);
         } catch (TokenRejectedException e) {
+            // ALREADY_USED is found after the signature verified: the workspace is proven.
+            telemetry.bootstrap(e.reason() == TokenRejectedException.Reason.ALREADY_USED ? workspaceId : null,
+                    outcomeOf(e.reason()));
             if (e.reason() == TokenRejectedException.Reason.REVOCATION_UNKNOWN) {
                 // Fail closed, and say it is temporary: the link is not used up.
                 LOG.info("bootstrap for workspace {} refused: {}", workspaceId, e.reason().text());
@@ -242,12 +265,14 @@ public final class IdeBootstrapServlet extends HttpServlet {
             refuse(response, workspaceId, e);
             return;
         } catch (RateLimitedException e) {
+            telemetry.bootstrap(workspaceId, TokenOutcome.RATE_LIMITED);
             LOG.info("bootstrap for workspace {} refused: {}", workspaceId, e.getMessage());
             response.setHeader("Retry-After", Long.toString(e.retryAfterSeconds()));
             Responses.page(response, Failure.TOO_MANY_REQUESTS, "Too many IDE sessions were opened lately. This link"
                     + " still works: open it again in " + e.retryAfterSeconds() + " seconds.");
             return;
         } catch (ReplayStoreUnavailableException e) {
+            telemetry.bootstrap(workspaceId, TokenOutcome.STORE_UNAVAILABLE);
             LOG.error("bootstrap for workspace {} refused, failing closed: {}", workspaceId, e.getMessage());
             response.setHeader("Retry-After", Long.toString(sessions.bootstrapTtl().toSeconds()));
             Responses.page(response, Failure.SERVICE_UNAVAILABLE, "The IDE cannot be opened right now."
@@ -256,13 +281,36 @@ public final class IdeBootstrapServlet extends HttpServlet {
         }
         Optional<Target> target = targets.resolve(workspaceId);
         if (target.isEmpty()) {
+            telemetry.bootstrap(workspaceId, TokenOutcome.UNKNOWN_WORKSPACE);
             Responses.page(response, Failure.UNKNOWN_WORKSPACE, "Workspace " + workspaceId + " no longer exists.");
             return;
         }
         sessions.open(request, response, base, token);
         response.setStatus(HttpServletResponse.SC_SEE_OTHER);
         response.setHeader("Location", landing);
+        telemetry.bootstrap(workspaceId, TokenOutcome.OK);
         LOG.info("session opened for {} on workspace {}", token.user(), workspaceId);
+    }
+
+    /** Counts a mint or bootstrap that ended before reaching its own handler (a bad address, method or id). */
+    private void count(String endpoint, String workspaceId, TokenOutcome outcome) {
+        if (MINT.equals(endpoint)) {
+            telemetry.mint(workspaceId, outcome);
+        } else if (BOOTSTRAP.equals(endpoint)) {
+            telemetry.bootstrap(workspaceId, outcome);
+        }
+    }
+
+    /** The outcome a refused bootstrap token is counted under. */
+    static TokenOutcome outcomeOf(TokenRejectedException.Reason reason) {
+        return switch (reason) {
+            case EXPIRED, SESSION_ENDED -> TokenOutcome.EXPIRED;
+            case ALREADY_USED -> TokenOutcome.REPLAYED;
+            case BAD_SIGNATURE, UNKNOWN_KEY -> TokenOutcome.BAD_SIGNATURE;
+            case REVOKED -> TokenOutcome.REVOKED;
+            case REVOCATION_UNKNOWN -> TokenOutcome.STORE_UNAVAILABLE;
+            case MISSING, MALFORMED, WRONG_WORKSPACE, WRONG_TYPE -> TokenOutcome.INVALID;
+        };
     }
 
     /** The context path as configured, not as the client spelled it. */

@@ -1,6 +1,9 @@
 package dev.ideproxy.internal.http;
 
 import dev.ideproxy.config.IdeProxyConfig;
+import dev.ideproxy.internal.telemetry.Telemetry;
+import dev.ideproxy.internal.telemetry.Telemetry.Direction;
+import dev.ideproxy.internal.telemetry.Telemetry.Outcome;
 import dev.ideproxy.internal.tunnel.HeaderPolicy;
 import dev.ideproxy.internal.tunnel.IdeTunnelFilter;
 import dev.ideproxy.internal.tunnel.TunnelRequest;
@@ -34,6 +37,9 @@ import org.slf4j.LoggerFactory;
  * and (when sent) Origin, headers filtered by the {@link HeaderPolicy}, and streams bodies both ways
  * without buffering them. A request that did not pass the filter is refused: there is no default
  * target.
+ *
+ * <p>Each exchange is counted once, when it completes ({@link Telemetry#tunnelRequest}: proxied,
+ * upstream error or client error), and body bytes as each chunk crosses; nothing is buffered to count.
  */
 public class IdeProxyServlet extends ProxyServlet {
     private static final long serialVersionUID = 1L;
@@ -45,17 +51,22 @@ public class IdeProxyServlet extends ProxyServlet {
     static final int RESPONSE_BUFFER = 64 * 1024;
     /** Size of the reads of a request body that is streamed upstream. */
     static final int REQUEST_BODY_CHUNK = 64 * 1024;
+    /** Request attribute set when the browser's side of an exchange failed (it went away, or sent a broken body). */
+    private static final String CLIENT_FAILED = IdeProxyServlet.class.getName() + ".clientFailed";
 
     private final transient HeaderPolicy headers;
     private final transient Duration connectTimeout;
+    private final transient Telemetry telemetry;
 
     /**
      * @param headers        what crosses in each direction (the WebSocket handshake uses the same policy)
      * @param connectTimeout time allowed to open a connection to an upstream
+     * @param telemetry      where exchanges, upstream failures and body bytes are counted
      */
-    public IdeProxyServlet(HeaderPolicy headers, Duration connectTimeout) {
+    public IdeProxyServlet(HeaderPolicy headers, Duration connectTimeout, Telemetry telemetry) {
         this.headers = headers;
         this.connectTimeout = connectTimeout;
+        this.telemetry = telemetry;
     }
 
     /** The init parameters that configure Jetty's proxy machinery from ide-proxy's configuration. */
@@ -109,8 +120,9 @@ public class IdeProxyServlet extends ProxyServlet {
     @Override
     protected Request.Content proxyRequestContent(HttpServletRequest clientRequest, HttpServletResponse proxyResponse,
                                                   Request proxyRequest) throws IOException {
+        TunnelRequest tunnel = TunnelRequest.of(clientRequest);
         return new RequestBody(clientRequest, new ByteBufferPool.Sized(getHttpClient().getByteBufferPool(), false,
-                REQUEST_BODY_CHUNK));
+                REQUEST_BODY_CHUNK), telemetry, tunnel == null ? null : tunnel.workspaceId());
     }
 
     @Override
@@ -187,10 +199,24 @@ public class IdeProxyServlet extends ProxyServlet {
             output.write(buffer, offset, length);
             // Flush each chunk as it arrives: event streams and long polls must not wait in a buffer.
             output.flush();
-            callback.succeeded();
         } catch (Throwable x) {
+            // The browser went away: the exchange fails, but not because of the upstream.
+            request.setAttribute(CLIENT_FAILED, Boolean.TRUE);
             callback.failed(x);
+            return;
         }
+        if (telemetry.isEnabled()) {
+            telemetry.httpData(TunnelRequest.of(request).workspaceId(), Direction.TO_BROWSER, length);
+        }
+        callback.succeeded();
+    }
+
+    @Override
+    protected void onProxyResponseSuccess(HttpServletRequest clientRequest, HttpServletResponse proxyResponse,
+                                          Response serverResponse) {
+        // Before super, which completes the exchange: the request may be recycled after that.
+        record(clientRequest, proxyResponse.getStatus(), Outcome.PROXIED);
+        super.onProxyResponseSuccess(clientRequest, proxyResponse, serverResponse);
     }
 
     @Override
@@ -198,18 +224,49 @@ public class IdeProxyServlet extends ProxyServlet {
                                           Response serverResponse, Throwable failure) {
         TunnelRequest tunnel = TunnelRequest.of(clientRequest);
         Failure kind = Failure.of(failure);
-        if (proxyResponse.isCommitted()) {
+        boolean clientFailed = clientRequest.getAttribute(CLIENT_FAILED) != null;
+        if (clientFailed) {
+            LOG.info("{}: the browser's side failed: {}", tunnel.describe(), failure.toString());
+        } else if (proxyResponse.isCommitted()) {
             LOG.info("{}: response cut after it started: {}", tunnel.describe(), failure.toString());
         } else {
             LOG.warn("{}: {} ({})", tunnel.describe(), kind.title(), failure.toString());
         }
+        if (!clientFailed) {
+            Telemetry.UpstreamFailure upstream = upstreamFailure(kind);
+            if (upstream != null) {
+                telemetry.upstreamFailure(tunnel.workspaceId(), Telemetry.Protocol.HTTP, upstream);
+            }
+        }
+        record(clientRequest, proxyResponse.isCommitted() ? proxyResponse.getStatus() : kind.status(),
+                clientFailed ? Outcome.CLIENT_ERROR : Outcome.UPSTREAM_ERROR);
         sendError(clientRequest, proxyResponse, kind, tunnel.workspaceId());
+    }
+
+    /** The kind of upstream failure {@code kind} counts as, or null for none. */
+    static Telemetry.UpstreamFailure upstreamFailure(Failure kind) {
+        return switch (kind) {
+            case UPSTREAM_UNREACHABLE -> Telemetry.UpstreamFailure.REFUSED;
+            case UPSTREAM_TIMEOUT -> Telemetry.UpstreamFailure.TIMEOUT;
+            case CONNECTION_LOST -> Telemetry.UpstreamFailure.RESET;
+            default -> null;
+        };
+    }
+
+    /** Counts one completed exchange, timed from the tunnel filter's first look at it. */
+    private void record(HttpServletRequest clientRequest, int status, Outcome outcome) {
+        if (telemetry.isEnabled()) {
+            long nanos = System.nanoTime() - IdeTunnelFilter.receivedNanos(clientRequest);
+            telemetry.tunnelRequest(TunnelRequest.of(clientRequest).workspaceId(), clientRequest.getMethod(), status,
+                    outcome, nanos);
+        }
     }
 
     @Override
     protected void onClientRequestFailure(HttpServletRequest clientRequest, Request proxyRequest,
                                           HttpServletResponse proxyResponse, Throwable failure) {
         // The browser went away or sent a broken body: stop the upstream exchange.
+        clientRequest.setAttribute(CLIENT_FAILED, Boolean.TRUE);
         proxyRequest.abort(failure).thenAccept(aborted -> {
             if (!aborted) {
                 sendError(clientRequest, proxyResponse, Failure.BAD_REQUEST, TunnelRequest.of(clientRequest).workspaceId());
@@ -237,13 +294,21 @@ public class IdeProxyServlet extends ProxyServlet {
         }
     }
 
-    /** A request body read from the servlet input stream in pooled chunks; a failed read fails the upstream request. */
+    /**
+     * A request body read from the servlet input stream in pooled chunks, each counted as it is read;
+     * a failed read fails the upstream request.
+     */
     private static final class RequestBody extends InputStreamRequestContent {
         private final long length;
+        private final Telemetry telemetry;
+        private final String workspaceId;
 
-        RequestBody(HttpServletRequest clientRequest, ByteBufferPool.Sized buffers) throws IOException {
+        RequestBody(HttpServletRequest clientRequest, ByteBufferPool.Sized buffers, Telemetry telemetry,
+                    String workspaceId) throws IOException {
             super(clientRequest.getContentType(), clientRequest.getInputStream(), buffers);
             this.length = clientRequest.getContentLengthLong();
+            this.telemetry = telemetry;
+            this.workspaceId = workspaceId;
         }
 
         @Override
@@ -256,6 +321,8 @@ public class IdeProxyServlet extends ProxyServlet {
             Content.Chunk chunk = super.read();
             if (Content.Chunk.isFailure(chunk) && !chunk.isLast()) {
                 fail(chunk.getFailure());
+            } else if (chunk != null && chunk.hasRemaining()) {
+                telemetry.httpData(workspaceId, Direction.TO_UPSTREAM, chunk.remaining());
             }
             return chunk;
         }

@@ -2,6 +2,7 @@ package dev.ideproxy.internal.session;
 
 import dev.ideproxy.internal.limit.RateLimitedException;
 import dev.ideproxy.internal.limit.RateLimits;
+import dev.ideproxy.internal.telemetry.Telemetry;
 import dev.ideproxy.internal.token.TokenRejectedException;
 import dev.ideproxy.internal.token.TokenService;
 import dev.ideproxy.internal.token.TokenService.Minted;
@@ -35,13 +36,15 @@ public final class Sessions {
     private final SessionCookie cookie;
     private final RateLimits limits;
     private final Clock clock;
+    private final Telemetry telemetry;
     private final List<LiveSessions> live = new CopyOnWriteArrayList<>();
 
-    public Sessions(TokenService tokens, SessionCookie cookie, RateLimits limits, Clock clock) {
+    public Sessions(TokenService tokens, SessionCookie cookie, RateLimits limits, Clock clock, Telemetry telemetry) {
         this.tokens = tokens;
         this.cookie = cookie;
         this.limits = limits;
         this.clock = clock;
+        this.telemetry = telemetry;
     }
 
     // ------------------------------------------------------------------ opening
@@ -128,6 +131,7 @@ public final class Sessions {
         }
         response.addHeader("Set-Cookie", cookie.setCookieHeader(request, tunnelBase, renewed.get(), clock.instant()));
         response.setHeader("Cache-Control", "no-store");
+        telemetry.sessionRenewed(session.workspaceId());
         LOG.debug("session of {} on workspace {} renewed until {}", session.user(), session.workspaceId(),
                 renewed.get().expiresAt());
         return true;
@@ -157,6 +161,7 @@ public final class Sessions {
      */
     public int revoke(String workspaceId, String user) {
         tokens.revoke(workspaceId, user);
+        telemetry.sessionsRevoked(workspaceId);
         int closed = closeRevoked();
         LOG.info("sessions revoked: workspace {}, user {}; {} live WebSocket(s) closed",
                 workspaceId == null ? "(any)" : workspaceId, user == null ? "(any)" : LogSafe.clean(user), closed);

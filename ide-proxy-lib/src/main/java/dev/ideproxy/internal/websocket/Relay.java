@@ -1,5 +1,7 @@
 package dev.ideproxy.internal.websocket;
 
+import dev.ideproxy.internal.telemetry.Telemetry;
+import dev.ideproxy.internal.telemetry.Telemetry.Direction;
 import dev.ideproxy.internal.tunnel.TunnelRequest;
 import dev.ideproxy.internal.web.Failure;
 import dev.ideproxy.internal.web.LogSafe;
@@ -50,6 +52,11 @@ import org.slf4j.LoggerFactory;
  * 1001. A side that does not finish its close handshake within {@value #CLOSE_GRACE_MILLIS} ms is
  * disconnected.
  *
+ * <p><b>Telemetry.</b> The payload of each data frame is counted as it is relayed, a message at its
+ * last frame; a relay counts as opened once both sides are, and as closed (with the code of the
+ * browser's side) when an opened relay ends; an upstream that fails or drops an open relay counts as
+ * an upstream failure.
+ *
  * <p><b>Threads.</b> Upstream events arrive one at a time (each waits for a demand); browser events
  * one at a time per session (the container's guarantee); fields confined to one of those sequences
  * are plain, shared ones are volatile or guarded by {@code this}. The relay is thread-safe.
@@ -79,6 +86,7 @@ final class Relay implements KeepAlive.Listener {
     private final LiveRelays registry;
     private final UpstreamConnector connector;
     private final KeepAlive keepAlive;
+    private final Telemetry telemetry;
     private final BrowserSender toClient = new BrowserSender();
     /** True while a demand() on the upstream is outstanding; Jetty allows only one. */
     private final AtomicBoolean upstreamDemand = new AtomicBoolean();
@@ -88,6 +96,8 @@ final class Relay implements KeepAlive.Listener {
     private int owedClientCode;
     private String owedClientReason;
     private Scheduler.Task expiry;
+    /** Counted as opened (both sides open before it began closing): its end is counted too. */
+    private boolean opened;
 
     private volatile jakarta.websocket.Session clientSession;
     private volatile Session upstreamSession;
@@ -100,8 +110,10 @@ final class Relay implements KeepAlive.Listener {
     // Confined to the container's event sequence for the browser session.
     private final MessageLimit clientLimit;
 
-    Relay(TunnelRequest tunnel, RelaySettings settings, LiveRelays registry, UpstreamConnector connector) {
+    Relay(TunnelRequest tunnel, RelaySettings settings, LiveRelays registry, UpstreamConnector connector,
+          Telemetry telemetry) {
         this.tunnel = tunnel;
+        this.telemetry = telemetry;
         this.settings = settings;
         this.registry = registry;
         this.connector = connector;
@@ -145,6 +157,8 @@ final class Relay implements KeepAlive.Listener {
             owedReason = owedClientReason;
             if (!closing) {
                 keepAlive.start();
+                opened = true;
+                telemetry.relayOpened(tunnel.workspaceId());
             }
         }
         if (owedCode != 0) {
@@ -223,9 +237,11 @@ final class Relay implements KeepAlive.Listener {
         }
         boolean whole = !upstreamInMessage && last;
         upstreamInMessage = !last;
-        if (!withinLimit(upstreamLimit, Side.UPSTREAM, MessageLimit.utf8Length(part), last)) {
+        long bytes = MessageLimit.utf8Length(part);
+        if (!withinLimit(upstreamLimit, Side.UPSTREAM, bytes, last)) {
             return;
         }
+        telemetry.webSocketData(tunnel.workspaceId(), Direction.TO_BROWSER, bytes, last);
         if (whole) {
             sendToClient(null, (s, completion) -> s.getAsyncRemote().sendText(part,
                     result -> completion.accept(result.isOK() ? null : result.getException())));
@@ -253,6 +269,7 @@ final class Relay implements KeepAlive.Listener {
             callback.succeed();
             return;
         }
+        telemetry.webSocketData(tunnel.workspaceId(), Direction.TO_BROWSER, part.remaining(), last);
         if (whole) {
             sendToClient(callback, (s, completion) -> s.getAsyncRemote().sendBinary(part,
                     result -> completion.accept(result.isOK() ? null : result.getException())));
@@ -362,9 +379,11 @@ final class Relay implements KeepAlive.Listener {
     /** A part of a browser text message; returns once the upstream took it. */
     void onClientText(String part, boolean last) {
         keepAlive.touch(Side.CLIENT);
-        if (isClosing() || !withinLimit(clientLimit, Side.CLIENT, MessageLimit.utf8Length(part), last)) {
+        long bytes = MessageLimit.utf8Length(part);
+        if (isClosing() || !withinLimit(clientLimit, Side.CLIENT, bytes, last)) {
             return;
         }
+        telemetry.webSocketData(tunnel.workspaceId(), Direction.TO_UPSTREAM, bytes, last);
         if (part.isEmpty() && !last) {
             return; // a part that ended inside a UTF-8 sequence: nothing to send yet
         }
@@ -383,6 +402,7 @@ final class Relay implements KeepAlive.Listener {
         if (isClosing() || !withinLimit(clientLimit, Side.CLIENT, part.remaining(), last)) {
             return;
         }
+        telemetry.webSocketData(tunnel.workspaceId(), Direction.TO_UPSTREAM, part.remaining(), last);
         Callback.Completable sent = new Callback.Completable();
         try {
             upstreamSession.sendPartialBinary(part, last, sent);
@@ -482,8 +502,12 @@ final class Relay implements KeepAlive.Listener {
     private void closeFrom(Side side, int code, String reason) {
         int forwarded = CloseCodes.forward(code);
         String forwardedReason = CloseCodes.forwardReason(code, reason, side.label + " connection lost");
-        if (!end(forwarded, forwarded, forwardedReason)) {
+        // Counted with the code the browser sent when it closed, else with the one it is sent.
+        if (!end(forwarded, forwarded, forwardedReason, side == Side.CLIENT ? code : forwarded)) {
             return;
+        }
+        if (code == CloseCodes.ABNORMAL && side == Side.UPSTREAM) {
+            telemetry.upstreamFailure(tunnel.workspaceId(), Telemetry.Protocol.WEBSOCKET, Telemetry.UpstreamFailure.RESET);
         }
         if (code == CloseCodes.ABNORMAL) {
             LOG.info("{}: the {} connection ended without a close frame", describe(), side.label);
@@ -505,13 +529,27 @@ final class Relay implements KeepAlive.Listener {
             return;
         }
         if (side == Side.UPSTREAM && upstreamSession == null) {
-            // A failed handshake: the upgrade reports it with the answer it gives the browser.
+            // A failed handshake: the upgrade reports (and counts) it with the answer it gives the browser.
             LOG.debug("{}: upstream handshake failed: {}", describe(), LogSafe.safe(cause));
         } else if (side == Side.UPSTREAM) {
             LOG.warn("{}: the upstream WebSocket failed: {}", describe(), LogSafe.safe(cause));
+            Telemetry.UpstreamFailure kind = upstreamFailure(failure);
+            if (kind != null) {
+                telemetry.upstreamFailure(tunnel.workspaceId(), Telemetry.Protocol.WEBSOCKET, kind);
+            }
         } else {
             LOG.info("{}: the browser WebSocket failed: {}", describe(), LogSafe.safe(cause));
         }
+    }
+
+    /** The kind of upstream failure {@code failure} counts as, or null for none (a message too big). */
+    static Telemetry.UpstreamFailure upstreamFailure(Failure failure) {
+        return switch (failure) {
+            case UPSTREAM_UNREACHABLE -> Telemetry.UpstreamFailure.REFUSED;
+            case UPSTREAM_TIMEOUT -> Telemetry.UpstreamFailure.TIMEOUT;
+            case CONNECTION_LOST -> Telemetry.UpstreamFailure.RESET;
+            default -> null;
+        };
     }
 
     private void tooBig(Side from, long bytes) {
@@ -540,7 +578,13 @@ final class Relay implements KeepAlive.Listener {
      * @return false when the relay was already ending
      */
     private boolean end(int clientCode, int upstreamCode, String reason) {
+        return end(clientCode, upstreamCode, reason, clientCode);
+    }
+
+    /** {@link #end(int, int, String)}, counted (when the relay was open) as closed with {@code countedCode}. */
+    private boolean end(int clientCode, int upstreamCode, String reason, int countedCode) {
         Scheduler.Task e;
+        boolean wasOpen;
         synchronized (this) {
             if (closing) {
                 return false;
@@ -550,6 +594,10 @@ final class Relay implements KeepAlive.Listener {
             owedClientReason = reason;
             e = expiry;
             expiry = null;
+            wasOpen = opened;
+        }
+        if (wasOpen) {
+            telemetry.relayClosed(tunnel.workspaceId(), countedCode);
         }
         closeClient(clientCode, reason);
         closeUpstream(upstreamCode, reason);

@@ -3,6 +3,7 @@ package dev.ideproxy.internal.websocket;
 import dev.ideproxy.config.IdeProxyConfig;
 import dev.ideproxy.internal.session.LiveSessions;
 import dev.ideproxy.internal.session.Sessions;
+import dev.ideproxy.internal.telemetry.Telemetry;
 import dev.ideproxy.internal.tunnel.HeaderPolicy;
 import dev.ideproxy.internal.tunnel.UpgradeHandler;
 import jakarta.servlet.GenericServlet;
@@ -49,15 +50,16 @@ public final class WebSocketTunnel implements LiveSessions {
      * @param headers         what crosses to the upstream in the handshake (the HTTP path uses the same policy)
      * @param sessions        to check live relays against revocations; this tunnel registers with it
      * @param revocationCheck interval of the periodic revocation check; zero for none
+     * @param telemetry       where handshakes, relays and their traffic are counted
      */
     WebSocketTunnel(RelaySettings settings, LiveRelays relays, OriginCheck originCheck, HeaderPolicy headers,
-                    Sessions sessions, Duration revocationCheck, Clock clock) {
+                    Sessions sessions, Duration revocationCheck, Clock clock, Telemetry telemetry) {
         this.settings = settings;
         this.relays = relays;
         this.originCheck = originCheck;
         this.connector = new UpstreamConnector(headers, settings);
         this.revocations = new RevocationWatcher(sessions, relays, connector, revocationCheck);
-        this.upgrades = new WebSocketUpgrade(settings, originCheck, connector, relays, revocations, clock);
+        this.upgrades = new WebSocketUpgrade(settings, originCheck, connector, relays, revocations, clock, telemetry);
         if (!settings.idleTimeout().isZero() && !settings.pingInterval().isZero()
                 && settings.pingInterval().compareTo(settings.idleTimeout()) >= 0) {
             LOG.warn("websocket.ping-interval ({}) is not shorter than websocket.idle-timeout ({}): idle but healthy"
@@ -70,10 +72,12 @@ public final class WebSocketTunnel implements LiveSessions {
      * The WebSocket side as configured: relay limits and timers ({@code websocket.*}, the upstream
      * connect timeout), allowed origins and the revocation check interval.
      */
-    public static WebSocketTunnel create(IdeProxyConfig config, HeaderPolicy headers, Sessions sessions, Clock clock) {
+    public static WebSocketTunnel create(IdeProxyConfig config, HeaderPolicy headers, Sessions sessions, Clock clock,
+                                         Telemetry telemetry) {
         return new WebSocketTunnel(RelaySettings.from(config),
-                new LiveRelays(config.limitWebSocketsPerSession(), config.limitWebSocketsPerUser()), new OriginCheck(config.wsAllowedOrigins(), config.wsAllowMissingOrigin()), headers, sessions,
-                config.sessionRevocationCheck(), clock);
+                new LiveRelays(config.limitWebSocketsPerSession(), config.limitWebSocketsPerUser()),
+                new OriginCheck(config.wsAllowedOrigins(), config.wsAllowMissingOrigin()), headers, sessions,
+                config.sessionRevocationCheck(), clock, telemetry);
     }
 
     /** Where the tunnel filter hands WebSocket upgrades. */

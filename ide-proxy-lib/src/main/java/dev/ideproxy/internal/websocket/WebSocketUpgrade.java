@@ -1,5 +1,8 @@
 package dev.ideproxy.internal.websocket;
 
+import dev.ideproxy.internal.telemetry.Telemetry;
+import dev.ideproxy.internal.telemetry.Telemetry.Outcome;
+import dev.ideproxy.internal.tunnel.IdeTunnelFilter;
 import dev.ideproxy.internal.tunnel.TunnelRequest;
 import dev.ideproxy.internal.tunnel.UpgradeHandler;
 import dev.ideproxy.internal.web.Failure;
@@ -36,7 +39,8 @@ import org.slf4j.LoggerFactory;
  *       configuration bound to that upstream session and accepting the subprotocol the upstream chose;</li>
  *   <li>the {@link Relay} between the two.</li>
  * </ol>
- * A session revoked, or a shutdown begun, while this runs is refused rather than relayed.
+ * A session revoked, or a shutdown begun, while this runs is refused rather than relayed. Each
+ * handshake is counted once, with its outcome ({@link Telemetry#tunnelRequest}).
  *
  * <p>Thread-safe.
  */
@@ -51,19 +55,36 @@ final class WebSocketUpgrade implements UpgradeHandler {
     private final LiveRelays relays;
     private final RevocationWatcher revocations;
     private final Clock clock;
+    private final Telemetry telemetry;
 
     WebSocketUpgrade(RelaySettings settings, OriginCheck originCheck, UpstreamConnector connector, LiveRelays relays,
-                     RevocationWatcher revocations, Clock clock) {
+                     RevocationWatcher revocations, Clock clock, Telemetry telemetry) {
         this.settings = settings;
         this.originCheck = originCheck;
         this.connector = connector;
         this.relays = relays;
         this.revocations = revocations;
         this.clock = clock;
+        this.telemetry = telemetry;
     }
 
     @Override
     public void upgrade(TunnelRequest tunnel, HttpServletRequest request, HttpServletResponse response)
+            throws IOException {
+        Outcome outcome = Outcome.CLIENT_ERROR;
+        try {
+            outcome = handshake(tunnel, request, response);
+        } finally {
+            if (telemetry.isEnabled()) {
+                telemetry.tunnelRequest(tunnel.workspaceId(), request.getMethod(),
+                        outcome == Outcome.UPGRADED ? 101 : response.getStatus(), outcome,
+                        System.nanoTime() - IdeTunnelFilter.receivedNanos(request));
+            }
+        }
+    }
+
+    /** Serves the upgrade; returns how it ended. */
+    private Outcome handshake(TunnelRequest tunnel, HttpServletRequest request, HttpServletResponse response)
             throws IOException {
         String origin = request.getHeader("Origin");
         if (!originCheck.allows(origin, request.getHeader("Host"))) {
@@ -72,25 +93,25 @@ final class WebSocketUpgrade implements UpgradeHandler {
             Responses.page(response, Failure.FORBIDDEN, origin == null
                     ? "WebSocket connections without an Origin are not accepted here."
                     : "This page may not open a WebSocket to workspace " + tunnel.workspaceId() + ".");
-            return;
+            return Outcome.REFUSED;
         }
         if (request.getHeader("Sec-WebSocket-Key") == null || !"13".equals(request.getHeader("Sec-WebSocket-Version"))) {
             Responses.page(response, Failure.BAD_REQUEST, "This is not a valid WebSocket handshake (version 13).");
-            return;
+            return Outcome.REFUSED;
         }
         ServerContainer container = (ServerContainer) request.getServletContext().getAttribute(SERVER_CONTAINER);
         if (container == null) {
             LOG.error("no Jakarta WebSocket container in this web application: enable WebSocket support in the server");
             Responses.page(response, Failure.INTERNAL, "WebSockets are not enabled on this server.");
-            return;
+            return Outcome.REFUSED;
         }
         List<String> offered = offeredSubprotocols(request);
-        Relay relay = new Relay(tunnel, settings, relays, connector);
+        Relay relay = new Relay(tunnel, settings, relays, connector, telemetry);
         LiveRelays.Admission admission = relays.add(relay);
         switch (admission) {
             case SHUT_DOWN -> {
                 refuseShuttingDown(response);
-                return;
+                return Outcome.REFUSED;
             }
             case TOO_MANY_FOR_SESSION, TOO_MANY_FOR_USER -> {
                 String scope = admission == LiveRelays.Admission.TOO_MANY_FOR_USER ? "user" : "session";
@@ -99,7 +120,7 @@ final class WebSocketUpgrade implements UpgradeHandler {
                 response.setHeader("Retry-After", "10");
                 Responses.page(response, Failure.TOO_MANY_REQUESTS, "Too many connections are open for this " + scope
                         + ". Close some IDE tabs, then reload this one.");
-                return;
+                return Outcome.REFUSED;
             }
             default -> {
             }
@@ -109,16 +130,17 @@ final class WebSocketUpgrade implements UpgradeHandler {
             // Revoked between the filter's check and now: a revocation may have swept the relays before this one was listed.
             relays.remove(relay);
             refuse(response, tunnel, verdict);
-            return;
+            return Outcome.REFUSED;
         }
         revocations.start();
         if (tunnel.sessionEnds() != null) {
             relay.expireAfter(Duration.between(clock.instant(), tunnel.sessionEnds()));
         }
-        Session upstream = connectUpstream(tunnel, request, response, offered, relay);
-        if (upstream == null) {
-            return;
+        Connected connected = connectUpstream(tunnel, request, response, offered, relay);
+        if (connected.refusal() != null) {
+            return connected.refusal();
         }
+        Session upstream = connected.upstream();
         if (relay.isClosing()) {
             // Revoked, or shut down, while the upstream handshake was under way.
             upstream.disconnect();
@@ -128,7 +150,7 @@ final class WebSocketUpgrade implements UpgradeHandler {
             } else {
                 refuseShuttingDown(response);
             }
-            return;
+            return Outcome.REFUSED;
         }
         String accepted = upstream.getUpgradeResponse().getAcceptedSubProtocol();
         if (accepted != null && accepted.isBlank()) {
@@ -140,7 +162,7 @@ final class WebSocketUpgrade implements UpgradeHandler {
             relay.abandon("subprotocol not offered");
             Responses.page(response, Failure.UPSTREAM_UNREACHABLE, "Workspace " + tunnel.workspaceId()
                     + " answered the WebSocket handshake wrongly.");
-            return;
+            return Outcome.UPSTREAM_ERROR;
         }
         try {
             container.upgradeHttpToWebSocket(request, response, BrowserEndpoint.config(relay, accepted), Map.of());
@@ -148,52 +170,66 @@ final class WebSocketUpgrade implements UpgradeHandler {
             LOG.error("{}: the browser's WebSocket upgrade failed: {}", tunnel.describe(), LogSafe.safe(e));
             relay.abandon("browser upgrade failed");
             Responses.page(response, Failure.INTERNAL, "The WebSocket connection could not be established.");
-            return;
+            return Outcome.CLIENT_ERROR;
         }
         relay.expectClientWithin(settings.connectTimeout().toMillis() + 1_000);
+        return Outcome.UPGRADED;
     }
 
-    /** The upstream session for this upgrade, or null after answering the browser with the failure. */
-    private Session connectUpstream(TunnelRequest tunnel, HttpServletRequest request, HttpServletResponse response,
-                                    List<String> offered, Relay relay) throws IOException {
+    /** The upstream session of an upgrade, or how the upgrade ended when there is none. */
+    private record Connected(Session upstream, Outcome refusal) {
+    }
+
+    /** The upstream session for this upgrade, or the outcome after answering the browser with the failure. */
+    private Connected connectUpstream(TunnelRequest tunnel, HttpServletRequest request, HttpServletResponse response,
+                                      List<String> offered, Relay relay) throws IOException {
         CompletableFuture<Session> connecting;
         try {
             connecting = connector.connect(tunnel, request, offered, new UpstreamEndpoint(relay));
         } catch (IOException | RuntimeException e) {
             relay.abandon("connect failed");
-            refuse(response, tunnel, UpstreamConnector.classify(e));
-            return null;
+            return new Connected(null, refuse(response, tunnel, UpstreamConnector.classify(e)));
         }
+        UpstreamConnector.Refusal refusal;
         try {
             // The client's own timeouts fire first; this bound only guards against a lost completion.
-            return connecting.get(settings.connectTimeout().toMillis() + 1_000, TimeUnit.MILLISECONDS);
+            return new Connected(connecting.get(settings.connectTimeout().toMillis() + 1_000, TimeUnit.MILLISECONDS),
+                    null);
         } catch (ExecutionException e) {
             relay.abandon("upstream handshake failed");
-            refuse(response, tunnel, UpstreamConnector.classify(e.getCause()));
+            refusal = UpstreamConnector.classify(e.getCause());
         } catch (TimeoutException e) {
             relay.abandon("upstream handshake timed out");
             connecting.cancel(true);
-            refuse(response, tunnel, UpstreamConnector.classify(e));
+            refusal = UpstreamConnector.classify(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             relay.abandon("interrupted");
-            refuse(response, tunnel, UpstreamConnector.classify(e));
+            refusal = UpstreamConnector.classify(e);
         }
-        return null;
+        return new Connected(null, refuse(response, tunnel, refusal));
     }
 
-    /** Answers a failed upstream handshake: with the upstream's own status, or the failure's. */
-    private static void refuse(HttpServletResponse response, TunnelRequest tunnel, UpstreamConnector.Refusal refusal)
+    /**
+     * Answers a failed upstream handshake: with the upstream's own status (proxied), or the failure's
+     * (an upstream error, counted by kind).
+     */
+    private Outcome refuse(HttpServletResponse response, TunnelRequest tunnel, UpstreamConnector.Refusal refusal)
             throws IOException {
         if (refusal.failure() != null) {
             LOG.warn("{}: WebSocket handshake: {} ({})", tunnel.describe(), refusal.failure().title(), refusal.detail());
             Responses.page(response, refusal.failure(), refusal.failure().upstreamMessage(tunnel.workspaceId()));
-            return;
+            Telemetry.UpstreamFailure kind = Relay.upstreamFailure(refusal.failure());
+            if (kind != null) {
+                telemetry.upstreamFailure(tunnel.workspaceId(), Telemetry.Protocol.WEBSOCKET, kind);
+            }
+            return Outcome.UPSTREAM_ERROR;
         }
         LOG.info("{}: the upstream refused the WebSocket with HTTP {}", tunnel.describe(), refusal.status());
         String message = "Workspace " + tunnel.workspaceId() + " refused the WebSocket connection (HTTP "
                 + refusal.status() + ").";
         Responses.notice(response, refusal.status(), "The workspace refused the connection", message);
+        return Outcome.PROXIED;
     }
 
     /** Refuses an upgrade whose session was revoked (401), or cannot be checked now (503). */

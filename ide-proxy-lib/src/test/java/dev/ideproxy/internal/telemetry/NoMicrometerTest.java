@@ -1,0 +1,102 @@
+package dev.ideproxy.internal.telemetry;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ideproxy.testing.Container;
+import java.io.File;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.jar.JarFile;
+import java.util.jar.Manifest;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * Micrometer is an optional dependency: a host application without it must work. The test's class
+ * path minus Micrometer (and the Prometheus client) becomes a class loader of its own, in which
+ * {@link WithoutMicrometer} builds, installs and uses ide-proxy on a real container; no class that
+ * refers to Micrometer is loaded on that path.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class NoMicrometerTest {
+    private static final Set<String> OPTIONAL = Set.of("micrometer", "prometheus", "HdrHistogram", "LatencyUtils");
+
+    @ParameterizedTest
+    @EnumSource(Container.class)
+    void ideProxyServesWithoutMicrometerAndLoadsNoClassThatNeedsIt(Container kind) throws Exception {
+        List<URL> all = classPath();
+        List<URL> without = all.stream().filter(u -> OPTIONAL.stream().noneMatch(u.getPath()::contains)).toList();
+        assertNotEquals(all.size(), without.size(), "Micrometer is on the test class path: " + all);
+
+        try (Recording loader = new Recording(without.toArray(URL[]::new))) {
+            Thread thread = Thread.currentThread();
+            ClassLoader previous = thread.getContextClassLoader();
+            thread.setContextClassLoader(loader);
+            String result;
+            try {
+                @SuppressWarnings("unchecked")
+                Callable<String> run = (Callable<String>) loader.loadClass(WithoutMicrometer.class.getName())
+                        .getConstructor(String.class).newInstance(kind.name());
+                result = run.call();
+            } finally {
+                thread.setContextClassLoader(previous);
+            }
+            assertEquals("http 200, websocket W|hello", result);
+            assertTrue(loader.loaded.contains("dev.ideproxy.IdeProxy"), "the run used the isolated copy");
+            assertTrue(loader.loaded.contains(Telemetry.class.getName()));
+            assertFalse(loader.loaded.contains(MicrometerTelemetry.class.getName()), "loaded without a registry");
+            assertTrue(loader.loaded.stream().noneMatch(n -> n.startsWith("io.micrometer.")));
+        }
+    }
+
+    /** The test class path, read from the manifest of Surefire's booter jar when it stands in for it. */
+    private static List<URL> classPath() throws IOException {
+        List<URL> urls = new ArrayList<>();
+        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
+            Path path = Path.of(entry);
+            if (entry.endsWith(".jar") && path.getFileName().toString().startsWith("surefirebooter")) {
+                try (JarFile jar = new JarFile(path.toFile())) {
+                    Manifest manifest = jar.getManifest();
+                    String classPath = manifest == null ? null : manifest.getMainAttributes().getValue("Class-Path");
+                    if (classPath != null) {
+                        for (String url : classPath.trim().split("\\s+")) {
+                            urls.add(path.toUri().resolve(url).toURL());
+                        }
+                        continue;
+                    }
+                }
+            }
+            urls.add(path.toUri().toURL());
+        }
+        return urls;
+    }
+
+    /** Loads from its own URLs only (the JDK from the platform), and remembers each class it defined. */
+    private static final class Recording extends URLClassLoader {
+        final Set<String> loaded = ConcurrentHashMap.newKeySet();
+
+        Recording(URL[] urls) {
+            super("without-micrometer", urls, ClassLoader.getPlatformClassLoader());
+        }
+
+        @Override
+        protected Class<?> findClass(String name) throws ClassNotFoundException {
+            Class<?> found = super.findClass(name);
+            loaded.add(name);
+            return found;
+        }
+    }
+}
