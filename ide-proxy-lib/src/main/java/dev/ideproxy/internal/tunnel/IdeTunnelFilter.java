@@ -1,5 +1,6 @@
 package dev.ideproxy.internal.tunnel;
 
+import dev.ideproxy.internal.activity.ActivityTracker;
 import dev.ideproxy.internal.session.SessionCheckUnavailableException;
 import dev.ideproxy.internal.session.Sessions;
 import dev.ideproxy.internal.token.VerifiedToken;
@@ -25,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * {@link TunnelRequest} to the request and hands it to the {@link UpgradeHandler} (upgrades) or down the
  * chain to the HTTP proxy servlet (everything else). A request that fails here never reaches an
  * upstream. A session cookie with less than half of its idle lifetime left is renewed on the way
- * (a {@code Set-Cookie} on this response, which is then not cacheable).
+ * (a {@code Set-Cookie} on this response, which is then not cacheable). Each request that passes
+ * counts as activity of its workspace ({@link ActivityTracker#request}).
  */
 public final class IdeTunnelFilter extends HttpFilter {
     private static final long serialVersionUID = 1L;
@@ -41,19 +43,22 @@ public final class IdeTunnelFilter extends HttpFilter {
     private final transient TargetResolver targets;
     private final boolean stripPrefix;
     private final transient UpgradeHandler upgrades;
+    private final transient ActivityTracker activity;
 
     /**
      * @param validWorkspaceId whether a path segment may name a workspace ({@code workspace.id-pattern})
      * @param stripPrefix      whether the upstream path leaves out {@code /__ide/{id}}
      */
     public IdeTunnelFilter(Predicate<String> validWorkspaceId, WorkspaceOrigins origins, Sessions sessions,
-                           TargetResolver targets, boolean stripPrefix, UpgradeHandler upgrades) {
+                           TargetResolver targets, boolean stripPrefix, UpgradeHandler upgrades,
+                           ActivityTracker activity) {
         this.validWorkspaceId = validWorkspaceId;
         this.origins = origins;
         this.sessions = sessions;
         this.targets = targets;
         this.stripPrefix = stripPrefix;
         this.upgrades = upgrades;
+        this.activity = activity;
     }
 
     @Override
@@ -124,6 +129,7 @@ public final class IdeTunnelFilter extends HttpFilter {
         TunnelRequest tunnel = new TunnelRequest(workspaceId, session.user(), target.get(), base, upstreamPath,
                 request.getQueryString(), session.sessionStart(), sessions.ends(session));
         request.setAttribute(TunnelRequest.ATTRIBUTE, tunnel);
+        activity.request(workspaceId, session.user());
         if (UpgradeHandler.isUpgrade(request)) {
             upgrades.upgrade(tunnel, request, response);
         } else {

@@ -1,5 +1,6 @@
 package dev.ideproxy.internal.websocket;
 
+import dev.ideproxy.internal.activity.ActivityTracker;
 import dev.ideproxy.internal.tunnel.TunnelRequest;
 import dev.ideproxy.internal.web.Failure;
 import dev.ideproxy.internal.web.LogSafe;
@@ -50,6 +51,10 @@ import org.slf4j.LoggerFactory;
  * 1001. A side that does not finish its close handshake within {@value #CLOSE_GRACE_MILLIS} ms is
  * disconnected.
  *
+ * <p><b>Activity.</b> Each relayed frame, either way, is activity of the workspace: the relay took the
+ * workspace's {@link ActivityTracker.Entry} once, and per frame calls {@link ActivityTracker.Entry#frame()}
+ * (no allocation, no lock). The relay's own keep-alive pings and their pongs do not count.
+ *
  * <p><b>Threads.</b> Upstream events arrive one at a time (each waits for a demand); browser events
  * one at a time per session (the container's guarantee); fields confined to one of those sequences
  * are plain, shared ones are volatile or guarded by {@code this}. The relay is thread-safe.
@@ -79,6 +84,7 @@ final class Relay implements KeepAlive.Listener {
     private final LiveRelays registry;
     private final UpstreamConnector connector;
     private final KeepAlive keepAlive;
+    private final ActivityTracker.Entry activity;
     private final BrowserSender toClient = new BrowserSender();
     /** True while a demand() on the upstream is outstanding; Jetty allows only one. */
     private final AtomicBoolean upstreamDemand = new AtomicBoolean();
@@ -100,8 +106,10 @@ final class Relay implements KeepAlive.Listener {
     // Confined to the container's event sequence for the browser session.
     private final MessageLimit clientLimit;
 
-    Relay(TunnelRequest tunnel, RelaySettings settings, LiveRelays registry, UpstreamConnector connector) {
+    Relay(TunnelRequest tunnel, RelaySettings settings, LiveRelays registry, UpstreamConnector connector,
+          ActivityTracker.Entry activity) {
         this.tunnel = tunnel;
+        this.activity = activity;
         this.settings = settings;
         this.registry = registry;
         this.connector = connector;
@@ -116,6 +124,11 @@ final class Relay implements KeepAlive.Listener {
 
     RelaySettings settings() {
         return settings;
+    }
+
+    /** The activity of the relay's workspace, which counts it as a live WebSocket while it is registered. */
+    ActivityTracker.Entry activity() {
+        return activity;
     }
 
     /** For logs: workspace and upstream path, never the query. */
@@ -217,6 +230,7 @@ final class Relay implements KeepAlive.Listener {
     void onUpstreamText(String part, boolean last) {
         upstreamDemand.set(false);
         keepAlive.touch(Side.UPSTREAM);
+        activity.frame();
         if (isClosing()) {
             demandUpstream(); // read on towards the upstream's close frame
             return;
@@ -242,6 +256,7 @@ final class Relay implements KeepAlive.Listener {
     void onUpstreamBinary(ByteBuffer part, boolean last, Callback callback) {
         upstreamDemand.set(false);
         keepAlive.touch(Side.UPSTREAM);
+        activity.frame();
         if (isClosing()) {
             callback.succeed();
             demandUpstream();
@@ -267,6 +282,7 @@ final class Relay implements KeepAlive.Listener {
     void onUpstreamPing(ByteBuffer payload) {
         upstreamDemand.set(false);
         keepAlive.touch(Side.UPSTREAM);
+        activity.frame();
         if (isClosing()) {
             demandUpstream();
             return;
@@ -285,6 +301,7 @@ final class Relay implements KeepAlive.Listener {
             demandUpstream();
             return;
         }
+        activity.frame();
         sendToClient(null, (s, completion) -> {
             s.getBasicRemote().sendPong(payload);
             completion.accept(null);
@@ -362,6 +379,7 @@ final class Relay implements KeepAlive.Listener {
     /** A part of a browser text message; returns once the upstream took it. */
     void onClientText(String part, boolean last) {
         keepAlive.touch(Side.CLIENT);
+        activity.frame();
         if (isClosing() || !withinLimit(clientLimit, Side.CLIENT, MessageLimit.utf8Length(part), last)) {
             return;
         }
@@ -380,6 +398,7 @@ final class Relay implements KeepAlive.Listener {
     /** A part of a browser binary message; returns once the upstream took it. */
     void onClientBinary(ByteBuffer part, boolean last) {
         keepAlive.touch(Side.CLIENT);
+        activity.frame();
         if (isClosing() || !withinLimit(clientLimit, Side.CLIENT, part.remaining(), last)) {
             return;
         }
@@ -397,6 +416,7 @@ final class Relay implements KeepAlive.Listener {
         if (isClosing() || KeepAlive.isOwnPayload(payload)) {
             return;
         }
+        activity.frame();
         Callback.Completable sent = new Callback.Completable();
         try {
             upstreamSession.sendPong(payload, sent);

@@ -1,6 +1,7 @@
 package dev.ideproxy.internal.websocket;
 
 import dev.ideproxy.config.IdeProxyConfig;
+import dev.ideproxy.internal.activity.ActivityTracker;
 import dev.ideproxy.internal.session.LiveSessions;
 import dev.ideproxy.internal.session.Sessions;
 import dev.ideproxy.internal.tunnel.HeaderPolicy;
@@ -47,14 +48,15 @@ public final class WebSocketTunnel implements LiveSessions {
      * @param headers         what crosses to the upstream in the handshake (the HTTP path uses the same policy)
      * @param sessions        to check live relays against revocations; this tunnel registers with it
      * @param revocationCheck interval of the periodic revocation check; zero for none
+     * @param activity        counts relays and their frames as activity of their workspace
      */
     WebSocketTunnel(RelaySettings settings, LiveRelays relays, OriginCheck originCheck, HeaderPolicy headers,
-                    Sessions sessions, Duration revocationCheck, Clock clock) {
+                    Sessions sessions, Duration revocationCheck, Clock clock, ActivityTracker activity) {
         this.settings = settings;
         this.relays = relays;
         this.connector = new UpstreamConnector(headers, settings);
         this.revocations = new RevocationWatcher(sessions, relays, connector, revocationCheck);
-        this.upgrades = new WebSocketUpgrade(settings, originCheck, connector, relays, revocations, clock);
+        this.upgrades = new WebSocketUpgrade(settings, originCheck, connector, relays, revocations, clock, activity);
         if (!settings.idleTimeout().isZero() && !settings.pingInterval().isZero()
                 && settings.pingInterval().compareTo(settings.idleTimeout()) >= 0) {
             LOG.warn("websocket.ping-interval ({}) is not shorter than websocket.idle-timeout ({}): idle but healthy"
@@ -67,10 +69,11 @@ public final class WebSocketTunnel implements LiveSessions {
      * The WebSocket side as configured: relay limits and timers ({@code websocket.*}, the upstream
      * connect timeout), allowed origins and the revocation check interval.
      */
-    public static WebSocketTunnel create(IdeProxyConfig config, HeaderPolicy headers, Sessions sessions, Clock clock) {
+    public static WebSocketTunnel create(IdeProxyConfig config, HeaderPolicy headers, Sessions sessions, Clock clock,
+                                         ActivityTracker activity) {
         return new WebSocketTunnel(RelaySettings.from(config),
                 new LiveRelays(config.limitWebSocketsPerSession(), config.limitWebSocketsPerUser()), new OriginCheck(config.wsAllowedOrigins(), config.wsAllowMissingOrigin()), headers, sessions,
-                config.sessionRevocationCheck(), clock);
+                config.sessionRevocationCheck(), clock, activity);
     }
 
     /** Where the tunnel filter hands WebSocket upgrades. */

@@ -1,5 +1,6 @@
 package dev.ideproxy.internal.websocket;
 
+import dev.ideproxy.internal.activity.ActivityTracker;
 import dev.ideproxy.internal.tunnel.TunnelRequest;
 import dev.ideproxy.internal.tunnel.UpgradeHandler;
 import dev.ideproxy.internal.web.Failure;
@@ -51,15 +52,17 @@ final class WebSocketUpgrade implements UpgradeHandler {
     private final LiveRelays relays;
     private final RevocationWatcher revocations;
     private final Clock clock;
+    private final ActivityTracker activity;
 
     WebSocketUpgrade(RelaySettings settings, OriginCheck originCheck, UpstreamConnector connector, LiveRelays relays,
-                     RevocationWatcher revocations, Clock clock) {
+                     RevocationWatcher revocations, Clock clock, ActivityTracker activity) {
         this.settings = settings;
         this.originCheck = originCheck;
         this.connector = connector;
         this.relays = relays;
         this.revocations = revocations;
         this.clock = clock;
+        this.activity = activity;
     }
 
     @Override
@@ -85,7 +88,7 @@ final class WebSocketUpgrade implements UpgradeHandler {
             return;
         }
         List<String> offered = offeredSubprotocols(request);
-        Relay relay = new Relay(tunnel, settings, relays, connector);
+        Relay relay = new Relay(tunnel, settings, relays, connector, activity.entry(tunnel.workspaceId()));
         LiveRelays.Admission admission = relays.add(relay);
         switch (admission) {
             case SHUT_DOWN -> {
