@@ -17,8 +17,9 @@ import org.slf4j.LoggerFactory;
  * variables, overridden by system properties (see {@code docs/configuration.md}). Declared in
  * {@code web.xml}, so it works without annotation scanning on any Servlet 6 container.
  *
- * <p>With {@code ide-proxy.store.redis-uri} set, used bootstrap tokens and revocations live in that
- * Redis, shared by every node ({@link RedisStores}); the connection closes with the context.
+ * <p>With {@code ide-proxy.store.redis-uri} set, used bootstrap tokens, revocations and workspace
+ * activity live in that Redis, shared by every node ({@link RedisStores}); the connection closes with
+ * the context.
  */
 public final class IdeProxyWarListener implements ServletContextListener {
     private static final Logger LOG = LoggerFactory.getLogger(IdeProxyWarListener.class);
@@ -86,6 +87,7 @@ public final class IdeProxyWarListener implements ServletContextListener {
             return new Assembly(IdeProxy.builder(config)
                     .replayStore(redis.replayStore())
                     .revocationStore(redis.revocationStore())
+                    .activityStore(redis.activityStore())
                     .build(), redis);
         } catch (RuntimeException e) {
             redis.close();
