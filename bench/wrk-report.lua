@@ -5,4 +5,5 @@ done = function(summary, latency, requests)
   io.write(string.format("p50_us %.1f\n", latency:percentile(50)))
   io.write(string.format("p99_us %.1f\n", latency:percentile(99)))
   io.write(string.format("errors %d\n", e.connect + e.read + e.write + e.status + e.timeout))
+  io.write(string.format("requests %d\n", summary.requests))
 end

@@ -14,6 +14,7 @@ import dev.ideproxy.internal.bootstrap.ActivityServlet;
 import dev.ideproxy.internal.bootstrap.IdeBootstrapServlet;
 import dev.ideproxy.internal.health.HealthServlet;
 import dev.ideproxy.internal.health.Readiness;
+import dev.ideproxy.internal.diagnose.Diagnostics;
 import dev.ideproxy.internal.http.IdeProxyServlet;
 import dev.ideproxy.internal.limit.RateLimits;
 import dev.ideproxy.internal.session.SessionCookie;
@@ -81,6 +82,7 @@ public final class IdeProxy {
     private final WorkspaceOrigins workspaceOrigins;
     private final Sessions sessions;
     private final RateLimits limits;
+    private final TrustedProxies trustedProxies;
     private final Clock clock;
     private final ActivityTracker activity;
     private final DrainState drain = new DrainState();
@@ -97,7 +99,7 @@ public final class IdeProxy {
                 config.sessionMaxLifetime(), replayStore, revocations, config.serveWhileRevocationsUnknown(), clock);
         this.accessPolicy = b.accessPolicy != null ? b.accessPolicy : accessPolicyFrom(config, clock);
         this.targetResolver = b.targetResolver != null ? b.targetResolver : targetResolverFrom(config);
-        TrustedProxies trustedProxies = trustedProxiesFrom(config);
+        this.trustedProxies = trustedProxiesFrom(config);
         this.limits = new RateLimits(config);
         this.sessions = new Sessions(tokens, new SessionCookie(config, trustedProxies), limits, clock);
         this.headerPolicy = new HeaderPolicy(config.cookieName(), config.stripPrefix(), trustedProxies);
@@ -116,11 +118,12 @@ public final class IdeProxy {
 
     /**
      * Registers the bootstrap servlet on {@code /api/dev/*}, the tunnel filter and the HTTP proxy
-     * servlet on {@code /__ide/*}, the health checks on {@code /api/health/*} and the activity listing
-     * on {@code /api/activity}, and starts the activity reports (one daemon thread, stopped with the
-     * context). Call it from a {@code ServletContainerInitializer} or from a
-     * {@code ServletContextListener} declared in {@code web.xml} (or annotated), as the servlet
-     * specification allows programmatic registration only there.
+     * servlet on {@code /__ide/*} (with the diagnostics page at {@code /__ide/{id}/.ide-proxy/diagnose}),
+     * the health checks on {@code /api/health/*} and the activity listing on {@code /api/activity}, and
+     * starts the activity reports (one daemon thread, stopped with the context). Call it from a
+     * {@code ServletContainerInitializer} or from a {@code ServletContextListener} declared in
+     * {@code web.xml} (or annotated), as the servlet specification allows programmatic registration
+     * only there.
      */
     public void install(ServletContext context) {
         Predicate<String> validWorkspaceId = id -> id != null && config.workspaceIdPattern().matcher(id).matches();
@@ -144,7 +147,8 @@ public final class IdeProxy {
         webSockets.bindTo(context); // closes live WebSockets and stops their client with the context
         FilterRegistration.Dynamic filter = context.addFilter("ide-proxy-tunnel", new IdeTunnelFilter(
                 validWorkspaceId, workspaceOrigins, sessions, targetResolver, config.stripPrefix(),
-                webSockets.upgradeHandler(), activity));
+                webSockets.upgradeHandler(),
+                new Diagnostics(sessions, webSockets.originCheck(), trustedProxies, clock), activity));
         filter.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, TunnelPaths.TUNNEL_MAPPING);
         filter.setAsyncSupported(true);
 

@@ -27,6 +27,7 @@ class ArchitectureTest {
             Map.entry("", 4),
             Map.entry("internal.bootstrap", 3), Map.entry("internal.http", 3), Map.entry("internal.websocket", 3),
             Map.entry("internal.health", 3),
+            Map.entry("internal.diagnose", 3),
             Map.entry("internal.tunnel", 2),
             Map.entry("internal.session", 1),
             Map.entry("internal.token", 0), Map.entry("internal.limit", 0), Map.entry("internal.web", 0),

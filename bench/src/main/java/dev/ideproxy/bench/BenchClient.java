@@ -41,6 +41,8 @@ import org.eclipse.jetty.websocket.client.WebSocketClient;
  * ws-idle     WSURL COOKIE SESSIONS HOLD_SECONDS [PROBE|-] [PIDS]
  *             opens SESSIONS sessions, holds them, then checks each answers an echo; heap (PROBE)
  *             and resident memory (comma-separated PIDS) per session
+ * bootstrap   ORIGIN WORKSPACE SECONDS WORKERS
+ *             mint + bootstrap loops through the token endpoints, rates and latencies ({@link BootstrapLoad})
  * </pre>
  * BASE is the HTTP base under which the upstream's paths are found, COOKIE the Cookie header value
  * ({@code -} for none), PROBE the heap probe of {@link ProxyLauncher} (e.g. http://127.0.0.1:9100).
@@ -70,6 +72,7 @@ public final class BenchClient {
             case "ws-up" -> wsUp(args[1], cookie, Integer.parseInt(args[3]));
             case "ws-idle" -> wsIdle(args[1], cookie, Integer.parseInt(args[3]), Integer.parseInt(args[4]),
                     probe(args, 5), args.length > 6 ? args[6] : "");
+            case "bootstrap" -> BootstrapLoad.run(args[1], args[2], Integer.parseInt(args[3]), Integer.parseInt(args[4]));
             default -> throw new IllegalArgumentException(mode);
         }
     }

@@ -6,6 +6,7 @@ import com.sun.net.httpserver.HttpServer;
 import dev.ideproxy.IdeProxy;
 import dev.ideproxy.config.ConfigOption;
 import dev.ideproxy.config.IdeProxyConfig;
+import dev.ideproxy.redis.RedisStores;
 import java.io.IOException;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
@@ -16,6 +17,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.management.NotificationEmitter;
@@ -40,7 +42,10 @@ import org.eclipse.jetty.server.ServerConnector;
  *   <li>{@code /peak}: {@code baseline peak peakAny} in bytes: the largest forced sample, and the
  *       largest heap after any collection (the JVM's own ones too) since {@code /mark}.</li>
  * </ul>
- * Usage: {@code ProxyLauncher jetty|tomcat PORT UPSTREAM_URI COOKIE_FILE PROBE_PORT}.
+ * Usage: {@code ProxyLauncher jetty|tomcat PORT UPSTREAM_URI COOKIE_FILE PROBE_PORT [REDIS_URI]}: with
+ * {@code REDIS_URI} (e.g. {@code redis://127.0.0.1:18085}), used bootstrap tokens and revocations are
+ * kept in Redis through {@link RedisStores}, as the WAR does with {@code ide-proxy.store.redis-uri};
+ * without it (or with {@code -}), in memory.
  */
 public final class ProxyLauncher {
     static final String PROXY_SECRET = "bench-proxy-secret-0123456789abcdef-0123456789";
@@ -58,12 +63,27 @@ public final class ProxyLauncher {
         String upstream = args[2];
         Path cookieFile = Path.of(args[3]);
         int probePort = Integer.parseInt(args[4]);
+        String redisUri = args.length > 5 && !args[5].equals("-") ? args[5] : null;
 
-        IdeProxy proxy = IdeProxy.builder(IdeProxyConfig.builder()
+        IdeProxyConfig config = IdeProxyConfig.builder()
                 .set(ConfigOption.TOKEN_SECRET, PROXY_SECRET)
                 .set(ConfigOption.AUTH_JWT_HS256_SECRET, BEARER_SECRET)
                 .set(ConfigOption.TARGETS, "bench=" + upstream)
-                .build()).build();
+                // Limits off: 8,000 WebSockets on one session, and mint+bootstrap loops as one user.
+                .set(ConfigOption.LIMIT_MINT_PER_USER, "0")
+                .set(ConfigOption.LIMIT_MINT_PER_WORKSPACE, "0")
+                .set(ConfigOption.LIMIT_BOOTSTRAP_PER_USER, "0")
+                .set(ConfigOption.LIMIT_BOOTSTRAP_PER_WORKSPACE, "0")
+                .set(ConfigOption.LIMIT_WEBSOCKETS_PER_SESSION, "0")
+                .set(ConfigOption.LIMIT_WEBSOCKETS_PER_USER, "0")
+                .build();
+        IdeProxy.Builder builder = IdeProxy.builder(config);
+        if (redisUri != null) {
+            // As the WAR wires ide-proxy.store.redis-uri (default command timeout, 500 ms).
+            RedisStores stores = RedisStores.connect(redisUri, Duration.ofMillis(500));
+            builder.replayStore(stores.replayStore()).revocationStore(stores.revocationStore());
+        }
+        IdeProxy proxy = builder.build();
         switch (kind) {
             case "jetty" -> startJetty(port, proxy);
             case "tomcat" -> startTomcat(port, proxy);
@@ -71,7 +91,8 @@ public final class ProxyLauncher {
         }
         Files.writeString(cookieFile, sessionCookie(proxy, port));
         startProbe(probePort);
-        System.out.println("ide-proxy on " + kind + " listening on " + port);
+        System.out.println("ide-proxy on " + kind + " listening on " + port
+                + (redisUri == null ? ", stores in memory" : ", stores in Redis"));
     }
 
     /** The session cookie a browser gets: a bootstrap link minted through the API, redeemed over HTTP. */

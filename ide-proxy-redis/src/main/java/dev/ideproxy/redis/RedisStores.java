@@ -75,6 +75,11 @@ public final class RedisStores implements AutoCloseable {
     public static final Duration DEFAULT_ACTIVITY_RETENTION = Duration.ofDays(7);
     /** The shortest wait for a command off the request path (start-up, re-reading revocations, revoking). */
     private static final Duration BACKGROUND_TIMEOUT = Duration.ofSeconds(2);
+    /**
+     * The longest wait for connecting (and reconnecting) and for the start-up checks: a busy node or
+     * Redis can take more than a command timeout to accept a connection, which must not fail start-up.
+     */
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
 
     private final ClientResources resources;
     private final RedisClient client;
@@ -272,7 +277,9 @@ public final class RedisStores implements AutoCloseable {
             String where = where(redisUri);
             Outage outage = new Outage(where, secrets);
             Duration background = commandTimeout.compareTo(BACKGROUND_TIMEOUT) > 0 ? commandTimeout : BACKGROUND_TIMEOUT;
-            redisUri.setTimeout(commandTimeout);
+            Duration connect = background.compareTo(CONNECT_TIMEOUT) > 0 ? background : CONNECT_TIMEOUT;
+            // The URI's timeout bounds the connection handshake (HELLO/AUTH/SELECT); commands get their own below.
+            redisUri.setTimeout(connect);
 
             ClientResources resources = DefaultClientResources.builder()
                     .ioThreadPoolSize(2)
@@ -286,14 +293,14 @@ public final class RedisStores implements AutoCloseable {
                     // While disconnected, fail at once (503) rather than queue until the timeout.
                     .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                     .timeoutOptions(TimeoutOptions.enabled())
-                    .socketOptions(SocketOptions.builder().connectTimeout(background).keepAlive(true).build())
+                    .socketOptions(SocketOptions.builder().connectTimeout(connect).keepAlive(true).build())
                     .build());
             List<AutoCloseable> connections = new ArrayList<>();
             ScheduledExecutorService executor = null;
             try {
                 StatefulRedisConnection<String, String> requests = client.connect();
                 connections.add(requests);
-                requests.setTimeout(background); // start-up checks; the request path's timeout follows
+                requests.setTimeout(connect); // start-up checks; the request path's timeout follows
                 requests.sync().ping();
                 // The commands the stores use, each once, so that a missing ACL permission fails start-up.
                 requests.sync().set(new KeyLayout(keyPrefix).used("start-up-check-" + UUID.randomUUID()), "1",
@@ -302,8 +309,9 @@ public final class RedisStores implements AutoCloseable {
 
                 StatefulRedisConnection<String, String> backgroundConnection = client.connect();
                 connections.add(backgroundConnection);
-                backgroundConnection.setTimeout(background);
+                backgroundConnection.setTimeout(connect);
                 backgroundConnection.sync().publish(new KeyLayout(keyPrefix).channel(), "start-up-check");
+                backgroundConnection.setTimeout(background);
 
                 StatefulRedisPubSubConnection<String, String> subscription = client.connectPubSub();
                 connections.add(subscription);

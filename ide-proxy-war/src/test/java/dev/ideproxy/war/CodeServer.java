@@ -28,8 +28,13 @@ final class CodeServer implements AutoCloseable {
     private ProcessLog output;
 
     CodeServer(Path home, Path folder) throws Exception {
+        this(home, folder, Distribution.freePort());
+    }
+
+    /** On a given free port, so that a proxy can be configured for it while this starts. */
+    CodeServer(Path home, Path folder, int port) throws Exception {
         this.folder = folder;
-        this.port = Distribution.freePort();
+        this.port = port;
         Path userData = Files.createDirectories(home.resolve("user-data"));
         Files.createDirectories(userData.resolve("User"));
         Files.writeString(userData.resolve("User/settings.json"), """

@@ -161,7 +161,7 @@ class CodeServerBrowserIT {
         return dir;
     }
 
-    private static void requireTools() {
+    static void requireTools() {
         boolean required = "1".equals(System.getProperty("e2e.required")) || "true".equals(System.getProperty("e2e.required"));
         String missing = CodeServer.binary() == null || !Files.isExecutable(CodeServer.binary())
                 ? "code-server (set IDE_PROXY_CODE_SERVER; .ci/run installs it)"
@@ -200,22 +200,27 @@ class CodeServerBrowserIT {
     }
 
     private WebDriver browser() {
+        return browser(work.resolve("chromium"));
+    }
+
+    /** Headless Chromium (Debian's) driven through chromedriver, with its profile in {@code profile}. */
+    static WebDriver browser(Path profile) {
         ChromeOptions options = new ChromeOptions();
         options.setBinary(CHROMIUM.toFile());
         options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--window-size=1400,900", "--user-data-dir=" + work.resolve("chromium"));
+                "--disable-dev-shm-usage", "--window-size=1400,900", "--user-data-dir=" + profile);
         ChromeDriverService service = new ChromeDriverService.Builder()
                 .usingDriverExecutable(new File(CHROMEDRIVER.toString())).usingAnyFreePort().build();
         return new ChromeDriver(service, options);
     }
 
-    private static void awaitExplorerShows(WebDriver browser, String fileName) {
+    static void awaitExplorerShows(WebDriver browser, String fileName) {
         await(browser, b -> !b.findElements(By.cssSelector(".monaco-workbench")).isEmpty(), "the workbench");
         await(browser, b -> explorerText(b).contains(fileName), "the explorer listing " + fileName);
     }
 
-    private static String explorerText(WebDriver browser) {
+    static String explorerText(WebDriver browser) {
         StringBuilder sb = new StringBuilder();
         for (WebElement row : browser.findElements(By.cssSelector(".explorer-folders-view .monaco-list-row"))) {
             sb.append(row.getText()).append('\n');
@@ -223,7 +228,7 @@ class CodeServerBrowserIT {
         return sb.toString();
     }
 
-    private static String terminalText(WebDriver browser) {
+    static String terminalText(WebDriver browser) {
         StringBuilder sb = new StringBuilder();
         for (WebElement rows : browser.findElements(By.cssSelector(".xterm-rows"))) {
             sb.append(rows.getText()).append('\n');
@@ -231,7 +236,7 @@ class CodeServerBrowserIT {
         return sb.toString();
     }
 
-    private static void openTerminal(WebDriver browser) {
+    static void openTerminal(WebDriver browser) {
         new Actions(browser).sendKeys(Keys.F1).perform();
         await(browser, b -> !b.findElements(By.cssSelector(".quick-input-widget input")).isEmpty()
                 && b.findElement(By.cssSelector(".quick-input-widget input")).isDisplayed(), "the command palette");
@@ -243,22 +248,27 @@ class CodeServerBrowserIT {
                 && terminalText(b).matches("(?s).*[$#]\\s*\\n.*"), "a terminal prompt");
     }
 
-    private static void await(WebDriver browser, java.util.function.Function<WebDriver, Boolean> condition, String what) {
+    static void await(WebDriver browser, java.util.function.Function<WebDriver, Boolean> condition, String what) {
         new WebDriverWait(browser, UI).withMessage(() -> "waiting for " + what).until(condition::apply);
     }
 
     private static void screenshot(WebDriver browser, Distribution distribution, String name) {
+        screenshot(browser, distribution.name().toLowerCase() + "-" + name);
+    }
+
+    /** Saves what the browser shows as {@code target/screenshots/<name>.png}. */
+    static void screenshot(WebDriver browser, String name) {
         try {
             Path dir = Files.createDirectories(Path.of("target", "screenshots"));
             File shot = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE);
-            Files.copy(shot.toPath(), dir.resolve(distribution.name().toLowerCase() + "-" + name + ".png"),
+            Files.copy(shot.toPath(), dir.resolve(name + ".png"),
                     StandardCopyOption.REPLACE_EXISTING);
         } catch (Exception e) {
             System.err.println("screenshot failed: " + e);
         }
     }
 
-    private static String tail(String text) {
+    static String tail(String text) {
         return text.length() <= 4000 ? text : text.substring(text.length() - 4000);
     }
 }

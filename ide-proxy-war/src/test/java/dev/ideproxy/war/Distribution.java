@@ -165,7 +165,8 @@ enum Distribution {
         /** Waits until the mint endpoint answers (405 to a GET), or fails with the container's output. */
         void awaitReady() throws Exception {
             HttpClient http = HttpClient.newHttpClient();
-            long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+            // Generous: on a busy 2-core machine a container with the WAR has taken over 90 s to start.
+            long deadline = System.nanoTime() + Duration.ofSeconds(180).toNanos();
             while (System.nanoTime() < deadline && process.isAlive()) {
                 try {
                     HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri("/api/dev/probe/ide-token"))

@@ -28,6 +28,11 @@ import org.slf4j.LoggerFactory;
  * upstream. A session cookie with less than half of its idle lifetime left is renewed on the way
  * (a {@code Set-Cookie} on this response, which is then not cacheable). Each request that passes
  * counts as activity of its workspace ({@link ActivityTracker#request}).
+ *
+ * <p>ide-proxy's own paths, {@code /__ide/{id}/.ide-proxy/...} in any spelling, go to the
+ * {@link OwnPathHandler} after the path checks and before the session check (the diagnostics page
+ * must load without a cookie, since a missing cookie is one of the things it diagnoses); they are
+ * never forwarded upstream and are not activity.
  */
 public final class IdeTunnelFilter extends HttpFilter {
     private static final long serialVersionUID = 1L;
@@ -43,21 +48,24 @@ public final class IdeTunnelFilter extends HttpFilter {
     private final transient TargetResolver targets;
     private final boolean stripPrefix;
     private final transient UpgradeHandler upgrades;
+    private final transient OwnPathHandler ownPaths;
     private final transient ActivityTracker activity;
 
     /**
      * @param validWorkspaceId whether a path segment may name a workspace ({@code workspace.id-pattern})
      * @param stripPrefix      whether the upstream path leaves out {@code /__ide/{id}}
+     * @param ownPaths         serves {@code /__ide/{id}/.ide-proxy/...}
      */
     public IdeTunnelFilter(Predicate<String> validWorkspaceId, WorkspaceOrigins origins, Sessions sessions,
                            TargetResolver targets, boolean stripPrefix, UpgradeHandler upgrades,
-                           ActivityTracker activity) {
+                           OwnPathHandler ownPaths, ActivityTracker activity) {
         this.validWorkspaceId = validWorkspaceId;
         this.origins = origins;
         this.sessions = sessions;
         this.targets = targets;
         this.stripPrefix = stripPrefix;
         this.upgrades = upgrades;
+        this.ownPaths = ownPaths;
         this.activity = activity;
     }
 
@@ -94,12 +102,18 @@ public final class IdeTunnelFilter extends HttpFilter {
         }
         String rawPath = afterPrefix.substring(slash);
         String problem = PathGuard.problem(rawPath);
-        if (problem == null && !decodedPathNamesWorkspace(request, workspaceId)) {
+        String decodedPath = decodedPath(request);
+        if (problem == null && !namesWorkspace(decodedPath, workspaceId)) {
             problem = "the container reads it as another path";
         }
         if (problem != null) {
             LOG.info("refused {} for workspace {}: {}", LogSafe.uri(request), workspaceId, problem);
             Responses.page(response, Failure.BAD_REQUEST, "This address is not valid.");
+            return;
+        }
+        String ownPath = TunnelPaths.ownPath(decodedPath, workspaceId);
+        if (ownPath != null) {
+            ownPaths.serve(workspaceId, ownPath, request, response);
             return;
         }
         VerifiedToken session;
@@ -137,17 +151,20 @@ public final class IdeTunnelFilter extends HttpFilter {
         }
     }
 
+    /** The container's decoded, normalised path after {@code /__ide}, or null when it cannot give one. */
+    private static String decodedPath(HttpServletRequest request) {
+        try {
+            return request.getPathInfo();
+        } catch (IllegalArgumentException e) {
+            return null; // a container that cannot decode the path unambiguously
+        }
+    }
+
     /**
      * The container routed this request by its decoded, normalised path; we forward the raw one
      * (checked by {@link PathGuard}). Both must name the same workspace.
      */
-    private static boolean decodedPathNamesWorkspace(HttpServletRequest request, String workspaceId) {
-        String decoded;
-        try {
-            decoded = request.getPathInfo();
-        } catch (IllegalArgumentException e) {
-            return false; // a container that cannot decode the path unambiguously
-        }
+    private static boolean namesWorkspace(String decoded, String workspaceId) {
         return decoded != null && (decoded.equals("/" + workspaceId) || decoded.startsWith("/" + workspaceId + "/"));
     }
 }

@@ -18,6 +18,7 @@ import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiPredicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,6 +41,7 @@ public final class WebSocketTunnel implements LiveSessions {
     private final LiveRelays relays;
     private final RevocationWatcher revocations;
     private final WebSocketUpgrade upgrades;
+    private final OriginCheck originCheck;
 
     /**
      * @param settings        limits and timers of every relay
@@ -54,6 +56,7 @@ public final class WebSocketTunnel implements LiveSessions {
                     Sessions sessions, Duration revocationCheck, Clock clock, ActivityTracker activity) {
         this.settings = settings;
         this.relays = relays;
+        this.originCheck = originCheck;
         this.connector = new UpstreamConnector(headers, settings);
         this.revocations = new RevocationWatcher(sessions, relays, connector, revocationCheck);
         this.upgrades = new WebSocketUpgrade(settings, originCheck, connector, relays, revocations, clock, activity);
@@ -79,6 +82,16 @@ public final class WebSocketTunnel implements LiveSessions {
     /** Where the tunnel filter hands WebSocket upgrades. */
     public UpgradeHandler upgradeHandler() {
         return upgrades;
+    }
+
+    /**
+     * The check every upgrade's {@code Origin} passes, as {@code (origin, host) -> allowed} (the
+     * request's {@code Origin} and {@code Host} headers, either null when absent): for other
+     * WebSocket endpoints of the proxy (the diagnostics echo), so that they accept exactly the same
+     * origins as the tunnel.
+     */
+    public BiPredicate<String, String> originCheck() {
+        return originCheck::allows;
     }
 
     /**

@@ -148,6 +148,30 @@ class HostModeTest {
         assertTrue(minted.body().contains("lower-case"), minted.body());
     }
 
+    @ParameterizedTest
+    @EnumSource(Container.class)
+    void theDiagnosticsPageAndItsEchoAnswerOnTheWorkspacesOwnHostOnly(Container kind) throws Exception {
+        String cookie = session(kind, "a");
+        String page = "/__ide/a/.ide-proxy/diagnose";
+        assertEquals(200, get(kind, "a.ide.test", page, null).status());
+        RawHttp.Response info = get(kind, "a.ide.test", page + "/info", cookie);
+        assertEquals("valid", JSON.readTree(info.body()).get("session").asText(), info.body());
+        String host = "a.ide.test:" + port(kind);
+        RawHttp.Response echo = RawRequest.get(page + "/echo").host(host).header("Origin", "http://" + host).cookie(cookie)
+                .webSocket().send(servers.get(kind));
+        assertEquals(101, echo.status(), echo.toString());
+
+        int seen = upstream.seen().size();
+        for (String wrongHost : new String[] {"b.ide.test", "127.0.0.1", "a.ide.test.evil.example"}) {
+            assertEquals(404, get(kind, wrongHost, page, null).status(), wrongHost);
+            assertEquals(404, get(kind, wrongHost, page + "/info", cookie).status(), wrongHost);
+        }
+        RawHttp.Response otherOrigin = RawRequest.get(page + "/echo").host(host).header("Origin", "http://b.ide.test:"
+                + port(kind)).cookie(cookie).webSocket().send(servers.get(kind));
+        assertEquals(403, otherOrigin.status(), "another workspace's origin: " + otherOrigin);
+        assertEquals(seen, upstream.seen().size());
+    }
+
     private String bootstrapUrl(Container kind, String workspace) throws Exception {
         HttpResponse<String> minted = new Browser(servers.get(kind))
                 .mint(workspace, "Bearer " + Portal.bearer("alice", workspace));
