@@ -4,10 +4,16 @@ import com.auth0.jwt.algorithms.Algorithm;
 import dev.ideproxy.access.AccessPolicy;
 import dev.ideproxy.access.BearerJwtAccessPolicy;
 import dev.ideproxy.access.PrincipalAccessPolicy;
+import dev.ideproxy.activity.ActivityListener;
+import dev.ideproxy.activity.ActivityStore;
 import dev.ideproxy.config.ConfigException;
 import dev.ideproxy.config.ConfigOption;
 import dev.ideproxy.config.IdeProxyConfig;
+import dev.ideproxy.internal.activity.ActivityTracker;
+import dev.ideproxy.internal.bootstrap.ActivityServlet;
 import dev.ideproxy.internal.bootstrap.IdeBootstrapServlet;
+import dev.ideproxy.internal.health.HealthServlet;
+import dev.ideproxy.internal.health.Readiness;
 import dev.ideproxy.internal.diagnose.Diagnostics;
 import dev.ideproxy.internal.http.IdeProxyServlet;
 import dev.ideproxy.internal.limit.RateLimits;
@@ -24,6 +30,8 @@ import dev.ideproxy.internal.tunnel.HeaderPolicy;
 import dev.ideproxy.internal.tunnel.IdeTunnelFilter;
 import dev.ideproxy.internal.tunnel.TunnelPaths;
 import dev.ideproxy.internal.tunnel.WorkspaceOrigins;
+import dev.ideproxy.internal.web.ContextShutdown;
+import dev.ideproxy.internal.web.DrainState;
 import dev.ideproxy.internal.web.TrustedProxies;
 import dev.ideproxy.internal.websocket.WebSocketTunnel;
 import dev.ideproxy.target.StaticTargetResolver;
@@ -67,7 +75,7 @@ import org.slf4j.LoggerFactory;
  * library refers back to this class. The parts live in {@code dev.ideproxy.internal.*}, which is not
  * API; the API is this class, its {@link Builder}, the configuration ({@code dev.ideproxy.config}) and
  * the extension points ({@code dev.ideproxy.access}, {@code dev.ideproxy.target},
- * {@code dev.ideproxy.token}).
+ * {@code dev.ideproxy.token}, {@code dev.ideproxy.activity}).
  */
 public final class IdeProxy {
     private static final Logger LOG = LoggerFactory.getLogger(IdeProxy.class);
@@ -82,6 +90,9 @@ public final class IdeProxy {
     private final TrustedProxies trustedProxies;
     private final Clock clock;
     private final Telemetry telemetry;
+    private final ActivityTracker activity;
+    private final DrainState drain = new DrainState();
+    private final Readiness readiness;
 
     private IdeProxy(Builder b) {
         this.config = b.config;
@@ -106,6 +117,9 @@ public final class IdeProxy {
         this.sessions = new Sessions(tokens, new SessionCookie(config, trustedProxies), limits, clock, telemetry);
         this.headerPolicy = new HeaderPolicy(config.cookieName(), config.stripPrefix(), trustedProxies);
         this.workspaceOrigins = WorkspaceOrigins.from(config);
+        this.activity = new ActivityTracker(clock, config.activityInterval(), config.activityRetention(),
+                b.activityListener, b.activityStore);
+        this.readiness = new Readiness(replayStore, revocations, drain);
         // A store that pushes revocations (a shared one) closes this node's WebSockets at once.
         revocations.addRevocationListener(sessions::closeRevoked);
     }
@@ -117,24 +131,37 @@ public final class IdeProxy {
 
     /**
      * Registers the bootstrap servlet on {@code /api/dev/*}, the tunnel filter and the HTTP proxy
-     * servlet on {@code /__ide/*} (with the diagnostics page at {@code /__ide/{id}/.ide-proxy/diagnose}).
-     * Call it from a {@code ServletContainerInitializer} or from a {@code ServletContextListener}
-     * declared in {@code web.xml} (or annotated), as the servlet specification allows programmatic
-     * registration only there.
+     * servlet on {@code /__ide/*} (with the diagnostics page at {@code /__ide/{id}/.ide-proxy/diagnose}),
+     * the health checks on {@code /api/health/*} and the activity listing on {@code /api/activity}, and
+     * starts the activity reports (one daemon thread, stopped with the context). Call it from a
+     * {@code ServletContainerInitializer} or from a {@code ServletContextListener} declared in
+     * {@code web.xml} (or annotated), as the servlet specification allows programmatic registration
+     * only there.
      */
     public void install(ServletContext context) {
         Predicate<String> validWorkspaceId = id -> id != null && config.workspaceIdPattern().matcher(id).matches();
         ServletRegistration.Dynamic bootstrap = context.addServlet("ide-proxy-bootstrap", new IdeBootstrapServlet(
-                validWorkspaceId, workspaceOrigins, accessPolicy, targetResolver, sessions, limits, clock, telemetry));
+                validWorkspaceId, workspaceOrigins, accessPolicy, targetResolver, sessions, limits, clock, telemetry, activity));
         bootstrap.addMapping(TunnelPaths.API_MAPPING);
         bootstrap.setAsyncSupported(true);
 
-        WebSocketTunnel webSockets = WebSocketTunnel.create(config, headerPolicy, sessions, clock, telemetry);
+        ServletRegistration.Dynamic health = context.addServlet("ide-proxy-health", new HealthServlet(readiness));
+        health.addMapping(HealthServlet.MAPPING);
+        health.setAsyncSupported(true);
+        ServletRegistration.Dynamic activityList = context.addServlet("ide-proxy-activity",
+                new ActivityServlet(accessPolicy, activity));
+        activityList.addMapping(ActivityServlet.MAPPING);
+        activityList.setAsyncSupported(true);
+        activity.start();
+        // Registered before the WebSocket side, so stopped after it: the last report counts its closes.
+        ContextShutdown.register(context, "ide-proxy-activity-lifecycle", activity::stop);
+
+        WebSocketTunnel webSockets = WebSocketTunnel.create(config, headerPolicy, sessions, clock, telemetry, activity);
         webSockets.bindTo(context); // closes live WebSockets and stops their client with the context
         FilterRegistration.Dynamic filter = context.addFilter("ide-proxy-tunnel", new IdeTunnelFilter(
                 validWorkspaceId, workspaceOrigins, sessions, targetResolver, config.stripPrefix(),
                 webSockets.upgradeHandler(),
-                new Diagnostics(sessions, webSockets.originCheck(), trustedProxies, clock), telemetry));
+                new Diagnostics(sessions, webSockets.originCheck(), trustedProxies, clock), telemetry, activity));
         filter.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, TunnelPaths.TUNNEL_MAPPING);
         filter.setAsyncSupported(true);
 
@@ -197,6 +224,11 @@ public final class IdeProxy {
         return config;
     }
 
+    /** Whether this node is draining (the readiness check answers 503); the drain itself comes with issue 13. */
+    DrainState drainState() {
+        return drain;
+    }
+
     static TrustedProxies trustedProxiesFrom(IdeProxyConfig config) {
         try {
             return TrustedProxies.of(config.trustedProxies());
@@ -236,9 +268,10 @@ public final class IdeProxy {
         for (String name : config.authPolicies()) {
             switch (name) {
                 case "jwt" -> policies.add(new BearerJwtAccessPolicy(bearerAlgorithm(config),
-                        config.value(ConfigOption.AUTH_JWT_WORKSPACES_CLAIM), config.value(ConfigOption.AUTH_JWT_ISSUER),
-                        config.value(ConfigOption.AUTH_JWT_AUDIENCE), clock));
-                case "principal" -> policies.add(new PrincipalAccessPolicy(config.principalRole()));
+                        config.value(ConfigOption.AUTH_JWT_WORKSPACES_CLAIM), config.value(ConfigOption.AUTH_JWT_ADMIN_CLAIM),
+                        config.value(ConfigOption.AUTH_JWT_ISSUER), config.value(ConfigOption.AUTH_JWT_AUDIENCE), clock));
+                case "principal" -> policies.add(new PrincipalAccessPolicy(config.principalRole(),
+                        config.principalAdminRole()));
                 default -> throw new ConfigException(ConfigOption.AUTH_POLICIES.key() + ": unknown policy '" + name
                         + "'; use jwt, principal or both (comma-separated)");
             }
@@ -271,6 +304,8 @@ public final class IdeProxy {
         private RevocationStore revocationStore;
         private Clock clock = Clock.systemUTC();
         private MeterRegistry meterRegistry;
+        private ActivityListener activityListener;
+        private ActivityStore activityStore;
 
         private Builder(IdeProxyConfig config) {
             this.config = Objects.requireNonNull(config, "config");
@@ -321,7 +356,25 @@ public final class IdeProxy {
             return this;
         }
 
-        /** The time source of token expiry; for tests. */
+        /**
+         * Tells {@code listener} of workspace activity, at most once per {@code activity.interval} per
+         * workspace, from a background thread (see {@link ActivityListener}).
+         */
+        public Builder activityListener(ActivityListener listener) {
+            this.activityListener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        /**
+         * Shares workspace activity with the other nodes through {@code store}, so that the activity
+         * endpoints of any node answer for the fleet; without one, each node answers for itself.
+         */
+        public Builder activityStore(ActivityStore store) {
+            this.activityStore = Objects.requireNonNull(store, "store");
+            return this;
+        }
+
+        /** The time source of token expiry and of workspace activity; for tests. */
         public Builder clock(Clock clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
             return this;

@@ -27,12 +27,15 @@ class ArchitectureTest {
     private static final Map<String, Integer> LAYERS = Map.ofEntries(
             Map.entry("", 4),
             Map.entry("internal.bootstrap", 3), Map.entry("internal.http", 3), Map.entry("internal.websocket", 3),
+            Map.entry("internal.health", 3),
             Map.entry("internal.diagnose", 3),
             Map.entry("internal.tunnel", 2),
             Map.entry("internal.session", 1),
             Map.entry("internal.token", 0), Map.entry("internal.limit", 0), Map.entry("internal.web", 0),
             Map.entry("internal.telemetry", 0),
-            Map.entry("config", -1), Map.entry("access", -1), Map.entry("target", -1), Map.entry("token", -1));
+            Map.entry("internal.activity", 0),
+            Map.entry("config", -1), Map.entry("access", -1), Map.entry("target", -1), Map.entry("token", -1),
+            Map.entry("activity", -1));
 
     @Test
     void packagesUseOnlyLowerLayersAndNothingUsesTheFacade() throws IOException {

@@ -135,6 +135,9 @@ public final class IdeProxyConfig {
     private final String metricsPrometheusPath;
     private final byte[] metricsPrometheusBearerSecret;
     private final boolean metricsPrometheusLoopbackOnly;
+    private final String principalAdminRole;
+    private final Duration activityInterval;
+    private final Duration activityRetention;
 
     private IdeProxyConfig(Map<ConfigOption, String> raw) {
         this.raw = raw;
@@ -229,6 +232,13 @@ public final class IdeProxyConfig {
                     + MIN_SECRET_BYTES + " bytes, e.g. the output of 'openssl rand -base64 48') or "
                     + ConfigOption.METRICS_PROMETHEUS_LOOPBACK_ONLY.key() + "=true.");
         }
+        this.principalAdminRole = value0(ConfigOption.AUTH_PRINCIPAL_ADMIN_ROLE);
+        value0(ConfigOption.AUTH_JWT_ADMIN_CLAIM);
+        this.activityInterval = positive(ConfigOption.ACTIVITY_INTERVAL);
+        if (activityInterval.toMillis() < 100) {
+            throw new ConfigException(ConfigOption.ACTIVITY_INTERVAL.key() + " must be at least 100ms");
+        }
+        this.activityRetention = positive(ConfigOption.ACTIVITY_RETENTION);
     }
 
     /** Reads every option from {@code source}, applies defaults and checks the result. */
@@ -322,6 +332,21 @@ public final class IdeProxyConfig {
      */
     public boolean serveWhileRevocationsUnknown() {
         return serveWhileRevocationsUnknown;
+    }
+
+    /** The role that grants the administrative endpoints to the container's user ({@code auth.principal.admin-role}). */
+    public String principalAdminRole() {
+        return principalAdminRole;
+    }
+
+    /** How often workspace activity is reported ({@code activity.interval}); at least 100 ms. */
+    public Duration activityInterval() {
+        return activityInterval;
+    }
+
+    /** How long an unused workspace's activity is remembered ({@code activity.retention}). */
+    public Duration activityRetention() {
+        return activityRetention;
     }
 
     /** Addresses and CIDRs of trusted reverse proxies, as configured (checked by {@code TrustedProxies}). */

@@ -30,4 +30,14 @@ public interface ReplayStore {
      *         unreachable): the token is then refused, never accepted unchecked
      */
     boolean markUsed(String tokenId, Instant expiresAt) throws ReplayStoreUnavailableException;
+
+    /**
+     * Whether the store can answer now, for the readiness check ({@code GET /api/health/ready}): false
+     * while a shared store's backend is known to be unreachable, so that a load balancer sends new
+     * requests elsewhere. It must be cheap (no round trip: report what the store last saw) and must not
+     * throw. The default, for a store that cannot tell, is true.
+     */
+    default boolean isAvailable() {
+        return true;
+    }
 }

@@ -51,4 +51,14 @@ public interface RevocationStore {
      */
     default void addRevocationListener(Runnable listener) {
     }
+
+    /**
+     * Whether the store can answer now, for the readiness check ({@code GET /api/health/ready}): false
+     * while {@link #revokedAt} cannot be trusted (a shared store's backend is unreachable, or its local
+     * copy is not read again since), so that a load balancer sends new requests elsewhere. It must be
+     * cheap (no round trip) and must not throw. The default, for a store that cannot tell, is true.
+     */
+    default boolean isAvailable() {
+        return true;
+    }
 }

@@ -9,7 +9,11 @@ import java.util.Objects;
  *   <li>{@code <prefix>used:<tokenId>}: a used bootstrap token, value {@code 1}, expiring with the token;</li>
  *   <li>{@code <prefix>revoked:<workspace|*>:<user|*>}: a revocation, value its instant (ISO-8601),
  *   expiring when no session it ends can still be valid ({@code *} = any);</li>
- *   <li>channel {@code <prefix>revocations}: each revocation announced to every node.</li>
+ *   <li>channel {@code <prefix>revocations}: each revocation announced to every node;</li>
+ *   <li>{@code <prefix>activity}: a sorted set of workspace ids scored by their last activity (ms since
+ *   the epoch);</li>
+ *   <li>{@code <prefix>activity:<workspace>}: a hash of the workspace's last activity ({@code at}, ms),
+ *   its user ({@code user}) and each node's live WebSockets ({@code n:<node id>}: count and expiry).</li>
  * </ul>
  * In a workspace id or user name, {@code %}, {@code :} and {@code *} are written {@code %25},
  * {@code %3A} and {@code %2A}, so that a key names exactly one workspace and one user.
@@ -54,6 +58,14 @@ final class KeyLayout {
 
     String channel() {
         return prefix + "revocations";
+    }
+
+    String activityIndex() {
+        return prefix + "activity";
+    }
+
+    String activity(String workspaceId) {
+        return prefix + "activity:" + part(workspaceId);
     }
 
     /** The workspace and user of a revocation key, or null when {@code key} is not one. */

@@ -45,6 +45,12 @@ public final class RedisReplayStore implements ReplayStore {
         return "OK".equals(reply);
     }
 
+    /** False from the first failure of a Redis outage until Redis answers again and revocations are read again. */
+    @Override
+    public boolean isAvailable() {
+        return !outage.isDown();
+    }
+
     /** Milliseconds since the epoch, rounded up: the key never expires before the token. */
     static long ceilMillis(Instant instant) {
         long millis = instant.toEpochMilli();

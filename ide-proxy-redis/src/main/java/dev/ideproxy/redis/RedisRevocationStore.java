@@ -172,6 +172,15 @@ public final class RedisRevocationStore implements RevocationStore {
         listeners.add(Objects.requireNonNull(listener, "listener"));
     }
 
+    /**
+     * False while the local copy of the revocations is not trusted, or Redis is known to be down: from
+     * the first failure of an outage until Redis answers and every revocation was read again.
+     */
+    @Override
+    public boolean isAvailable() {
+        return trusted && !outage.isDown();
+    }
+
     /** True while the local copy of the revocations is trusted (see the class comment). */
     public boolean isSynchronised() {
         return trusted;

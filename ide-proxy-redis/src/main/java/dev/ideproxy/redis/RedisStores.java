@@ -35,7 +35,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The two Redis stores of one node, sharing one Redis client, and what they need to run: ide-proxy's
+ * The Redis stores of one node, sharing one Redis client, and what they need to run: ide-proxy's
  * fleet support. Give every node the same Redis (and the same key prefix):
  *
  * <pre>{@code
@@ -43,6 +43,7 @@ import org.slf4j.LoggerFactory;
  * IdeProxy.builder(config)
  *         .replayStore(stores.replayStore())
  *         .revocationStore(stores.revocationStore())
+ *         .activityStore(stores.activityStore())
  *         .build().install(context);
  * // and stores.close() when the application stops
  * }</pre>
@@ -70,6 +71,8 @@ public final class RedisStores implements AutoCloseable {
     public static final Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofMillis(500);
     /** How often every revocation is read again, as the fallback for a missed message, unless set otherwise. */
     public static final Duration DEFAULT_RESYNC_INTERVAL = Duration.ofSeconds(10);
+    /** How long an unused workspace's activity is kept, unless set otherwise (as {@code activity.retention}). */
+    public static final Duration DEFAULT_ACTIVITY_RETENTION = Duration.ofDays(7);
     /** The shortest wait for a command off the request path (start-up, re-reading revocations, revoking). */
     private static final Duration BACKGROUND_TIMEOUT = Duration.ofSeconds(2);
     /**
@@ -85,11 +88,12 @@ public final class RedisStores implements AutoCloseable {
     private final Outage outage;
     private final RedisReplayStore replayStore;
     private final RedisRevocationStore revocationStore;
+    private final RedisActivityStore activityStore;
     private volatile boolean closed;
 
     private RedisStores(ClientResources resources, RedisClient client, List<AutoCloseable> connections,
                         ScheduledExecutorService executor, Outage outage, RedisReplayStore replayStore,
-                        RedisRevocationStore revocationStore) {
+                        RedisRevocationStore revocationStore, RedisActivityStore activityStore) {
         this.resources = resources;
         this.client = client;
         this.connections = connections;
@@ -97,6 +101,7 @@ public final class RedisStores implements AutoCloseable {
         this.outage = outage;
         this.replayStore = replayStore;
         this.revocationStore = revocationStore;
+        this.activityStore = activityStore;
     }
 
     /**
@@ -123,7 +128,8 @@ public final class RedisStores implements AutoCloseable {
         }
         String timeout = config.value(ConfigOption.STORE_REDIS_TIMEOUT);
         Duration commandTimeout = timeout == null ? DEFAULT_COMMAND_TIMEOUT : duration(timeout);
-        return Optional.of(builder(uri).commandTimeout(commandTimeout).connect());
+        return Optional.of(builder(uri).commandTimeout(commandTimeout).activityRetention(config.activityRetention())
+                .connect());
     }
 
     /** Starts configuring the stores for {@code uri}. */
@@ -139,6 +145,11 @@ public final class RedisStores implements AutoCloseable {
     /** Revocations that hold on every node. */
     public RedisRevocationStore revocationStore() {
         return revocationStore;
+    }
+
+    /** Workspace activity shared by every node: the latest activity over the nodes wins. */
+    public RedisActivityStore activityStore() {
+        return activityStore;
     }
 
     /** Closes the connections and stops the Redis client's threads and the stores' own. Idempotent. */
@@ -191,6 +202,7 @@ public final class RedisStores implements AutoCloseable {
         private Duration commandTimeout = DEFAULT_COMMAND_TIMEOUT;
         private String keyPrefix = DEFAULT_KEY_PREFIX;
         private Duration resyncInterval = DEFAULT_RESYNC_INTERVAL;
+        private Duration activityRetention = DEFAULT_ACTIVITY_RETENTION;
         private Clock clock = Clock.systemUTC();
 
         private Builder(String uri) {
@@ -227,7 +239,16 @@ public final class RedisStores implements AutoCloseable {
             return this;
         }
 
-        /** The clock that decides when a revocation is forgotten; give the one ide-proxy uses. */
+        /** How long an unused workspace's activity is kept; default 7 days. Give ide-proxy's {@code activity.retention}. */
+        public Builder activityRetention(Duration retention) {
+            if (retention == null || retention.isNegative() || retention.isZero()) {
+                throw new IllegalArgumentException("the activity retention must be positive");
+            }
+            this.activityRetention = retention;
+            return this;
+        }
+
+        /** The clock that decides when a revocation is forgotten and stamps activity; give the one ide-proxy uses. */
         public Builder clock(Clock clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
             return this;
@@ -302,11 +323,15 @@ public final class RedisStores implements AutoCloseable {
                 RedisRevocationStore revocations = new RedisRevocationStore(backgroundConnection.sync(),
                         backgroundConnection.async(), subscription, keys, outage, clock, executor, resyncInterval,
                         background);
+                RedisActivityStore activity = new RedisActivityStore(backgroundConnection.sync(),
+                        backgroundConnection.async(), keys, clock, activityRetention, background);
+                activity.checkCommands();
                 outage.recoveredWhen(revocations::isSynchronised);
                 revocations.start();
-                LOG.info("Redis stores connected to {} (key prefix {}, command timeout {} ms): used tokens and"
-                        + " revocations are shared by every node using it", where, keyPrefix, commandTimeout.toMillis());
-                return new RedisStores(resources, client, connections, executor, outage, replay, revocations);
+                LOG.info("Redis stores connected to {} (key prefix {}, command timeout {} ms): used tokens,"
+                        + " revocations and workspace activity are shared by every node using it", where, keyPrefix,
+                        commandTimeout.toMillis());
+                return new RedisStores(resources, client, connections, executor, outage, replay, revocations, activity);
             } catch (RuntimeException e) {
                 shutdown(resources, client, connections, executor);
                 throw startFailure(e, where, secrets);

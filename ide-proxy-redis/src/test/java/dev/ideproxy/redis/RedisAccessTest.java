@@ -37,7 +37,7 @@ class RedisAccessTest {
     /** The ACL of docs/security.md ("Redis"), with the password of the tests. */
     static final String ACL = "ide-proxy on >" + ACL_PASSWORD + " resetkeys ~ide-proxy:* resetchannels"
             + " &ide-proxy:revocations -@all +hello +auth +ping +select +client|setname +set +get +pttl +scan"
-            + " +publish +subscribe";
+            + " +publish +subscribe +eval +hget +hset +hdel +hgetall +pexpire +zadd +zrangebyscore +zremrangebyscore";
     static final String OPTION = ConfigOption.STORE_REDIS_URI.key();
     private static final Duration TIMEOUT = Duration.ofSeconds(5);
 

@@ -17,8 +17,8 @@ import org.slf4j.LoggerFactory;
  * variables, overridden by system properties (see {@code docs/configuration.md}). Declared in
  * {@code web.xml}, so it works without annotation scanning on any Servlet 6 container.
  *
- * <p>With {@code ide-proxy.store.redis-uri} set, used bootstrap tokens and revocations live in that
- * Redis, shared by every node ({@link RedisStores}); the connection closes with the context. With
+ * <p>With {@code ide-proxy.store.redis-uri} set, used bootstrap tokens, revocations and workspace
+ * activity live in that Redis, shared by every node ({@link RedisStores}); the connection closes with the context. With
  * {@code ide-proxy.metrics.prometheus.path} set, ide-proxy records metrics, served there in the
  * Prometheus format ({@link PrometheusEndpoint}); the registry closes with the context.
  */
@@ -104,7 +104,8 @@ public final class IdeProxyWarListener implements ServletContextListener {
             IdeProxy.Builder proxy = IdeProxy.builder(config);
             if (redis != null) {
                 quietLettuceReconnectionLogs();
-                proxy.replayStore(redis.replayStore()).revocationStore(redis.revocationStore());
+                proxy.replayStore(redis.replayStore()).revocationStore(redis.revocationStore())
+                        .activityStore(redis.activityStore());
             }
             if (metrics != null) {
                 proxy.meterRegistry(metrics.registry());

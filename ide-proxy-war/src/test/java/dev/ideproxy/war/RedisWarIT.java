@@ -49,7 +49,8 @@ class RedisWarIT {
                     "ide-proxy.token.secret", SECRET,
                     "ide-proxy.auth.jwt.hs256-secret", PORTAL_SECRET,
                     "ide-proxy.targets", "w1=" + upstream.uri(),
-                    "ide-proxy.store.redis-uri", redis.uri());
+                    "ide-proxy.store.redis-uri", redis.uri(),
+                    "ide-proxy.activity.interval", "200ms");
             try (Distribution.Running one = Distribution.STANDALONE.start(StandaloneWarIT.WAR, "/ide", configuration, work);
                  Distribution.Running two = Distribution.TOMCAT_11.start(StandaloneWarIT.WAR, "/ide", configuration, work)) {
                 String link = mint(one);
@@ -71,6 +72,24 @@ class RedisWarIT {
                 }
                 assertEquals(401, status, "revoked on node 1, refused on node 2");
                 assertTrue(redis.admin().get("ide-proxy:revoked:w1:alice") != null, "the revocation is in Redis");
+
+                // Both ready; node 1's activity (the tunnel request above) is shared with node 2 through Redis.
+                for (Distribution.Running node : List.of(one, two)) {
+                    HttpResponse<String> ready = http.send(HttpRequest.newBuilder(node.uri("/api/health/ready")).build(),
+                            HttpResponse.BodyHandlers.ofString());
+                    assertEquals(200, ready.statusCode(), ready.body());
+                }
+                HttpRequest activityOnTwo = HttpRequest.newBuilder(two.uri("/api/dev/w1/activity"))
+                        .header("Authorization", "Bearer " + bearer()).build();
+                HttpResponse<String> activity = http.send(activityOnTwo, HttpResponse.BodyHandlers.ofString());
+                long shared = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (activity.body().contains("\"lastActivity\":null") && System.nanoTime() < shared) {
+                    Thread.sleep(100); // node 1 writes its activity every 200 ms here
+                    activity = http.send(activityOnTwo, HttpResponse.BodyHandlers.ofString());
+                }
+                assertEquals(200, activity.statusCode(), activity.body());
+                assertTrue(activity.body().contains("\"lastActivity\":\"20"), "known to node 2: " + activity.body());
+                assertTrue(redis.admin().zscore("ide-proxy:activity", "w1") != null, "the activity is in Redis");
 
                 // Undeploy from Tomcat (remove its context file): Tomcat reports any thread the WAR left running.
                 int mark = two.output.size();

@@ -2,6 +2,8 @@ package dev.ideproxy.internal.bootstrap;
 
 import dev.ideproxy.access.AccessDecision;
 import dev.ideproxy.access.AccessPolicy;
+import dev.ideproxy.activity.WorkspaceActivity;
+import dev.ideproxy.internal.activity.ActivityTracker;
 import dev.ideproxy.internal.limit.RateLimitedException;
 import dev.ideproxy.internal.limit.RateLimits;
 import dev.ideproxy.internal.session.Sessions;
@@ -48,6 +50,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code POST /api/dev/{id}/revoke[?user=...]}: the access policy decides, as for a token; then
  *   every session of the workspace (or of that user on it) that began up to now is ended, live
  *   WebSockets included ({@link Sessions#revoke}). The workspace need not exist any more.</li>
+ *   <li>{@code GET /api/dev/{id}/activity}: the access policy decides, as for a token; then the
+ *   workspace's last activity, its user and its live WebSockets as JSON ({@link ActivityTracker#find}),
+ *   for the portal.</li>
  * </ul>
  */
 public final class IdeBootstrapServlet extends HttpServlet {
@@ -57,6 +62,7 @@ public final class IdeBootstrapServlet extends HttpServlet {
     private static final String BOOTSTRAP = "ide";
     private static final String LOGOUT = "logout";
     private static final String REVOKE = "revoke";
+    private static final String ACTIVITY = "activity";
     /** Optional parameter of the revoke endpoint: end only this user's sessions. */
     public static final String USER_PARAMETER = "user";
     /** Query parameter of the bootstrap holding the token. */
@@ -72,6 +78,7 @@ public final class IdeBootstrapServlet extends HttpServlet {
     private final transient RateLimits limits;
     private final transient Clock clock;
     private final transient Telemetry telemetry;
+    private final transient ActivityTracker activity;
 
     /**
      * @param validWorkspaceId whether a path segment may name a workspace ({@code workspace.id-pattern})
@@ -79,7 +86,7 @@ public final class IdeBootstrapServlet extends HttpServlet {
      */
     public IdeBootstrapServlet(Predicate<String> validWorkspaceId, WorkspaceOrigins origins, AccessPolicy accessPolicy,
                                TargetResolver targets, Sessions sessions, RateLimits limits, Clock clock,
-                               Telemetry telemetry) {
+                               Telemetry telemetry, ActivityTracker activity) {
         this.validWorkspaceId = validWorkspaceId;
         this.origins = origins;
         this.accessPolicy = accessPolicy;
@@ -88,6 +95,7 @@ public final class IdeBootstrapServlet extends HttpServlet {
         this.limits = limits;
         this.clock = clock;
         this.telemetry = telemetry;
+        this.activity = activity;
     }
 
     @Override
@@ -97,14 +105,14 @@ public final class IdeBootstrapServlet extends HttpServlet {
         String[] parts = pathInfo == null ? new String[0] : pathInfo.split("/", -1);
         if (parts.length != 3 || !parts[0].isEmpty()
                 || !(MINT.equals(parts[2]) || BOOTSTRAP.equals(parts[2]) || LOGOUT.equals(parts[2])
-                || REVOKE.equals(parts[2]))) {
+                || REVOKE.equals(parts[2]) || ACTIVITY.equals(parts[2]))) {
             Responses.json(response, Failure.UNKNOWN_WORKSPACE, "no such endpoint");
             return;
         }
         String workspaceId = parts[1];
         String endpoint = parts[2];
         // The API endpoints answer JSON; the ones a browser opens answer a page.
-        boolean answersJson = MINT.equals(endpoint) || REVOKE.equals(endpoint);
+        boolean answersJson = MINT.equals(endpoint) || REVOKE.equals(endpoint) || ACTIVITY.equals(endpoint);
         if (!request.getRequestURI().equals(contextPath(request) + "/api/dev/" + workspaceId + "/" + endpoint)) {
             // Reached through encoding or dot-segments (e.g. /__ide/%2e%2e/api/dev/...): refuse, as the tunnel does.
             LOG.info("refused {}: not the plain address of an endpoint", LogSafe.uri(request));
@@ -117,7 +125,12 @@ public final class IdeBootstrapServlet extends HttpServlet {
             return;
         }
         String method = request.getMethod();
-        if (answersJson && !"POST".equals(method)) {
+        if (ACTIVITY.equals(endpoint) && !"GET".equals(method)) {
+            response.setHeader("Allow", "GET");
+            Responses.json(response, Failure.METHOD_NOT_ALLOWED, "use GET to read the activity");
+            return;
+        }
+        if (answersJson && !ACTIVITY.equals(endpoint) && !"POST".equals(method)) {
             count(endpoint, null, TokenOutcome.INVALID);
             response.setHeader("Allow", "POST");
             Responses.json(response, Failure.METHOD_NOT_ALLOWED, MINT.equals(endpoint)
@@ -149,6 +162,7 @@ public final class IdeBootstrapServlet extends HttpServlet {
             case MINT -> mint(request, response, workspaceId);
             case BOOTSTRAP -> bootstrap(request, response, workspaceId);
             case REVOKE -> revoke(request, response, workspaceId);
+            case ACTIVITY -> activity(request, response, workspaceId);
             default -> logout(request, response, workspaceId);
         }
     }
@@ -357,6 +371,25 @@ public final class IdeBootstrapServlet extends HttpServlet {
         body.put("revokedAt", revokedAt.toString());
         body.put("closedWebSockets", closed);
         Responses.writeJson(response, HttpServletResponse.SC_OK, body);
+    }
+
+    /** The workspace's activity (null fields when none is known); the workspace need not resolve. */
+    private void activity(HttpServletRequest request, HttpServletResponse response, String workspaceId)
+            throws IOException {
+        if (allowed(request, response, workspaceId, "activity read") == null) {
+            return;
+        }
+        WorkspaceActivity found;
+        try {
+            found = activity.find(workspaceId).orElse(null);
+        } catch (RuntimeException e) {
+            LOG.error("activity of workspace {} cannot be read: the activity store cannot answer: {}", workspaceId,
+                    e.toString());
+            response.setHeader("Retry-After", "10");
+            Responses.json(response, Failure.SERVICE_UNAVAILABLE, "the activity store cannot answer; try again");
+            return;
+        }
+        Responses.writeJson(response, HttpServletResponse.SC_OK, ActivityJson.of(workspaceId, found, activity.now()));
     }
 
     /** Clears the workspace's session cookie; answers a short page whatever the cookie was. */

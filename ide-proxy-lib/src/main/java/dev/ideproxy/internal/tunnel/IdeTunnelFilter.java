@@ -1,5 +1,6 @@
 package dev.ideproxy.internal.tunnel;
 
+import dev.ideproxy.internal.activity.ActivityTracker;
 import dev.ideproxy.internal.session.SessionCheckUnavailableException;
 import dev.ideproxy.internal.session.Sessions;
 import dev.ideproxy.internal.telemetry.Telemetry;
@@ -27,12 +28,13 @@ import org.slf4j.LoggerFactory;
  * {@link TunnelRequest} to the request and hands it to the {@link UpgradeHandler} (upgrades) or down the
  * chain to the HTTP proxy servlet (everything else). A request that fails here never reaches an
  * upstream. A session cookie with less than half of its idle lifetime left is renewed on the way
- * (a {@code Set-Cookie} on this response, which is then not cacheable).
+ * (a {@code Set-Cookie} on this response, which is then not cacheable). Each request that passes
+ * counts as activity of its workspace ({@link ActivityTracker#request}).
  *
  * <p>ide-proxy's own paths, {@code /__ide/{id}/.ide-proxy/...} in any spelling, go to the
  * {@link OwnPathHandler} after the path checks and before the session check (the diagnostics page
  * must load without a cookie, since a missing cookie is one of the things it diagnoses); they are
- * never forwarded upstream.
+ * never forwarded upstream and are not activity.
  *
  * <p>Every request it answers itself is counted here ({@link Telemetry#tunnelRequest}); the others are
  * counted where they end (the HTTP proxy, the WebSocket upgrade), timed from {@link #RECEIVED_NANOS}.
@@ -58,6 +60,7 @@ public final class IdeTunnelFilter extends HttpFilter {
     private final transient UpgradeHandler upgrades;
     private final transient OwnPathHandler ownPaths;
     private final transient Telemetry telemetry;
+    private final transient ActivityTracker activity;
 
     /**
      * @param validWorkspaceId whether a path segment may name a workspace ({@code workspace.id-pattern})
@@ -67,7 +70,7 @@ public final class IdeTunnelFilter extends HttpFilter {
      */
     public IdeTunnelFilter(Predicate<String> validWorkspaceId, WorkspaceOrigins origins, Sessions sessions,
                            TargetResolver targets, boolean stripPrefix, UpgradeHandler upgrades,
-                           OwnPathHandler ownPaths, Telemetry telemetry) {
+                           OwnPathHandler ownPaths, Telemetry telemetry, ActivityTracker activity) {
         this.validWorkspaceId = validWorkspaceId;
         this.origins = origins;
         this.sessions = sessions;
@@ -76,6 +79,7 @@ public final class IdeTunnelFilter extends HttpFilter {
         this.upgrades = upgrades;
         this.ownPaths = ownPaths;
         this.telemetry = telemetry;
+        this.activity = activity;
     }
 
     @Override
@@ -164,6 +168,7 @@ public final class IdeTunnelFilter extends HttpFilter {
         if (telemetry.isEnabled()) {
             request.setAttribute(RECEIVED_NANOS, received);
         }
+        activity.request(workspaceId, session.user());
         if (UpgradeHandler.isUpgrade(request)) {
             upgrades.upgrade(tunnel, request, response);
         } else {

@@ -15,6 +15,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * ({@code limit.websockets-per-session}, {@code -per-user}; zero for no limit), so that one user
  * cannot take the node's file descriptors from everyone.
  *
+ * <p>A registered relay counts as a live WebSocket of its workspace's activity
+ * ({@link dev.ideproxy.internal.activity.ActivityTracker.Entry#webSocketOpened}) until it leaves.
+ *
  * <p>Thread-safe.
  */
 final class LiveRelays {
@@ -58,6 +61,7 @@ final class LiveRelays {
             bySession.merge(session, 1, Integer::sum);
             byUser.merge(user, 1, Integer::sum);
         }
+        relay.activity().webSocketOpened(relay.tunnel().user());
         if (shutDown) {
             remove(relay);
             return Admission.SHUT_DOWN;
@@ -73,6 +77,7 @@ final class LiveRelays {
             bySession.computeIfPresent(sessionKey(relay.tunnel()), (k, n) -> n > 1 ? n - 1 : null);
             byUser.computeIfPresent(relay.tunnel().user(), (k, n) -> n > 1 ? n - 1 : null);
         }
+        relay.activity().webSocketClosed();
     }
 
     int size() {

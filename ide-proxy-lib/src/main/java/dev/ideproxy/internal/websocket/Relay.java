@@ -2,6 +2,7 @@ package dev.ideproxy.internal.websocket;
 
 import dev.ideproxy.internal.telemetry.Telemetry;
 import dev.ideproxy.internal.telemetry.Telemetry.Direction;
+import dev.ideproxy.internal.activity.ActivityTracker;
 import dev.ideproxy.internal.tunnel.TunnelRequest;
 import dev.ideproxy.internal.web.Failure;
 import dev.ideproxy.internal.web.LogSafe;
@@ -57,6 +58,10 @@ import org.slf4j.LoggerFactory;
  * browser's side) when an opened relay ends; an upstream that fails or drops an open relay counts as
  * an upstream failure.
  *
+ * <p><b>Activity.</b> Each relayed frame, either way, is activity of the workspace: the relay took the
+ * workspace's {@link ActivityTracker.Entry} once, and per frame calls {@link ActivityTracker.Entry#frame()}
+ * (no allocation, no lock). The relay's own keep-alive pings and their pongs do not count.
+ *
  * <p><b>Threads.</b> Upstream events arrive one at a time (each waits for a demand); browser events
  * one at a time per session (the container's guarantee); fields confined to one of those sequences
  * are plain, shared ones are volatile or guarded by {@code this}. The relay is thread-safe.
@@ -87,6 +92,7 @@ final class Relay implements KeepAlive.Listener {
     private final UpstreamConnector connector;
     private final KeepAlive keepAlive;
     private final Telemetry telemetry;
+    private final ActivityTracker.Entry activity;
     private final BrowserSender toClient = new BrowserSender();
     /** True while a demand() on the upstream is outstanding; Jetty allows only one. */
     private final AtomicBoolean upstreamDemand = new AtomicBoolean();
@@ -111,9 +117,10 @@ final class Relay implements KeepAlive.Listener {
     private final MessageLimit clientLimit;
 
     Relay(TunnelRequest tunnel, RelaySettings settings, LiveRelays registry, UpstreamConnector connector,
-          Telemetry telemetry) {
+          Telemetry telemetry, ActivityTracker.Entry activity) {
         this.tunnel = tunnel;
         this.telemetry = telemetry;
+        this.activity = activity;
         this.settings = settings;
         this.registry = registry;
         this.connector = connector;
@@ -128,6 +135,11 @@ final class Relay implements KeepAlive.Listener {
 
     RelaySettings settings() {
         return settings;
+    }
+
+    /** The activity of the relay's workspace, which counts it as a live WebSocket while it is registered. */
+    ActivityTracker.Entry activity() {
+        return activity;
     }
 
     /** For logs: workspace and upstream path, never the query. */
@@ -231,6 +243,7 @@ final class Relay implements KeepAlive.Listener {
     void onUpstreamText(String part, boolean last) {
         upstreamDemand.set(false);
         keepAlive.touch(Side.UPSTREAM);
+        activity.frame();
         if (isClosing()) {
             demandUpstream(); // read on towards the upstream's close frame
             return;
@@ -258,6 +271,7 @@ final class Relay implements KeepAlive.Listener {
     void onUpstreamBinary(ByteBuffer part, boolean last, Callback callback) {
         upstreamDemand.set(false);
         keepAlive.touch(Side.UPSTREAM);
+        activity.frame();
         if (isClosing()) {
             callback.succeed();
             demandUpstream();
@@ -284,6 +298,7 @@ final class Relay implements KeepAlive.Listener {
     void onUpstreamPing(ByteBuffer payload) {
         upstreamDemand.set(false);
         keepAlive.touch(Side.UPSTREAM);
+        activity.frame();
         if (isClosing()) {
             demandUpstream();
             return;
@@ -302,6 +317,7 @@ final class Relay implements KeepAlive.Listener {
             demandUpstream();
             return;
         }
+        activity.frame();
         sendToClient(null, (s, completion) -> {
             s.getBasicRemote().sendPong(payload);
             completion.accept(null);
@@ -379,6 +395,7 @@ final class Relay implements KeepAlive.Listener {
     /** A part of a browser text message; returns once the upstream took it. */
     void onClientText(String part, boolean last) {
         keepAlive.touch(Side.CLIENT);
+        activity.frame();
         long bytes = MessageLimit.utf8Length(part);
         if (isClosing() || !withinLimit(clientLimit, Side.CLIENT, bytes, last)) {
             return;
@@ -399,6 +416,7 @@ final class Relay implements KeepAlive.Listener {
     /** A part of a browser binary message; returns once the upstream took it. */
     void onClientBinary(ByteBuffer part, boolean last) {
         keepAlive.touch(Side.CLIENT);
+        activity.frame();
         if (isClosing() || !withinLimit(clientLimit, Side.CLIENT, part.remaining(), last)) {
             return;
         }
@@ -417,6 +435,7 @@ final class Relay implements KeepAlive.Listener {
         if (isClosing() || KeepAlive.isOwnPayload(payload)) {
             return;
         }
+        activity.frame();
         Callback.Completable sent = new Callback.Completable();
         try {
             upstreamSession.sendPong(payload, sent);

@@ -1,6 +1,7 @@
 package dev.ideproxy.internal.websocket;
 
 import dev.ideproxy.config.IdeProxyConfig;
+import dev.ideproxy.internal.activity.ActivityTracker;
 import dev.ideproxy.internal.session.LiveSessions;
 import dev.ideproxy.internal.session.Sessions;
 import dev.ideproxy.internal.telemetry.Telemetry;
@@ -51,15 +52,18 @@ public final class WebSocketTunnel implements LiveSessions {
      * @param sessions        to check live relays against revocations; this tunnel registers with it
      * @param revocationCheck interval of the periodic revocation check; zero for none
      * @param telemetry       where handshakes, relays and their traffic are counted
+     * @param activity        counts relays and their frames as activity of their workspace
      */
     WebSocketTunnel(RelaySettings settings, LiveRelays relays, OriginCheck originCheck, HeaderPolicy headers,
-                    Sessions sessions, Duration revocationCheck, Clock clock, Telemetry telemetry) {
+                    Sessions sessions, Duration revocationCheck, Clock clock, Telemetry telemetry,
+                    ActivityTracker activity) {
         this.settings = settings;
         this.relays = relays;
         this.originCheck = originCheck;
         this.connector = new UpstreamConnector(headers, settings);
         this.revocations = new RevocationWatcher(sessions, relays, connector, revocationCheck);
-        this.upgrades = new WebSocketUpgrade(settings, originCheck, connector, relays, revocations, clock, telemetry);
+        this.upgrades = new WebSocketUpgrade(settings, originCheck, connector, relays, revocations, clock, telemetry,
+                activity);
         if (!settings.idleTimeout().isZero() && !settings.pingInterval().isZero()
                 && settings.pingInterval().compareTo(settings.idleTimeout()) >= 0) {
             LOG.warn("websocket.ping-interval ({}) is not shorter than websocket.idle-timeout ({}): idle but healthy"
@@ -73,11 +77,11 @@ public final class WebSocketTunnel implements LiveSessions {
      * connect timeout), allowed origins and the revocation check interval.
      */
     public static WebSocketTunnel create(IdeProxyConfig config, HeaderPolicy headers, Sessions sessions, Clock clock,
-                                         Telemetry telemetry) {
+                                         Telemetry telemetry, ActivityTracker activity) {
         return new WebSocketTunnel(RelaySettings.from(config),
                 new LiveRelays(config.limitWebSocketsPerSession(), config.limitWebSocketsPerUser()),
                 new OriginCheck(config.wsAllowedOrigins(), config.wsAllowMissingOrigin()), headers, sessions,
-                config.sessionRevocationCheck(), clock, telemetry);
+                config.sessionRevocationCheck(), clock, telemetry, activity);
     }
 
     /** Where the tunnel filter hands WebSocket upgrades. */

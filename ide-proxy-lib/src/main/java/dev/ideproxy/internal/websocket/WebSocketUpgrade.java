@@ -3,6 +3,7 @@ package dev.ideproxy.internal.websocket;
 import dev.ideproxy.internal.telemetry.Telemetry;
 import dev.ideproxy.internal.telemetry.Telemetry.Outcome;
 import dev.ideproxy.internal.tunnel.IdeTunnelFilter;
+import dev.ideproxy.internal.activity.ActivityTracker;
 import dev.ideproxy.internal.tunnel.TunnelRequest;
 import dev.ideproxy.internal.tunnel.UpgradeHandler;
 import dev.ideproxy.internal.web.Failure;
@@ -56,9 +57,11 @@ final class WebSocketUpgrade implements UpgradeHandler {
     private final RevocationWatcher revocations;
     private final Clock clock;
     private final Telemetry telemetry;
+    private final ActivityTracker activity;
 
     WebSocketUpgrade(RelaySettings settings, OriginCheck originCheck, UpstreamConnector connector, LiveRelays relays,
-                     RevocationWatcher revocations, Clock clock, Telemetry telemetry) {
+                     RevocationWatcher revocations, Clock clock, Telemetry telemetry,
+                     ActivityTracker activity) {
         this.settings = settings;
         this.originCheck = originCheck;
         this.connector = connector;
@@ -66,6 +69,7 @@ final class WebSocketUpgrade implements UpgradeHandler {
         this.revocations = revocations;
         this.clock = clock;
         this.telemetry = telemetry;
+        this.activity = activity;
     }
 
     @Override
@@ -106,7 +110,7 @@ final class WebSocketUpgrade implements UpgradeHandler {
             return Outcome.REFUSED;
         }
         List<String> offered = offeredSubprotocols(request);
-        Relay relay = new Relay(tunnel, settings, relays, connector, telemetry);
+        Relay relay = new Relay(tunnel, settings, relays, connector, telemetry, activity.entry(tunnel.workspaceId()));
         LiveRelays.Admission admission = relays.add(relay);
         switch (admission) {
             case SHUT_DOWN -> {
