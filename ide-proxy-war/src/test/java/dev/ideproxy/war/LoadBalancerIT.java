@@ -43,9 +43,7 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.Cookie;
-import org.openqa.selenium.Keys;
 import org.openqa.selenium.WebDriver;
-import org.openqa.selenium.interactions.Actions;
 
 /**
  * Several nodes behind a load balancer without affinity, as docs/deployment.md describes: a real
@@ -293,9 +291,7 @@ class LoadBalancerIT {
             CodeServerBrowserIT.awaitExplorerShows(browser, "balanced-marker.txt");
             // ...and a terminal runs a command whose output appears.
             CodeServerBrowserIT.openTerminal(browser);
-            new Actions(browser).sendKeys("echo balanced-$((6*7))" + Keys.ENTER).perform();
-            CodeServerBrowserIT.await(browser, b -> CodeServerBrowserIT.terminalText(b).contains("balanced-42"),
-                    "terminal output");
+            CodeServerBrowserIT.runInTerminal(browser, "echo balanced-$((6*7))", "balanced-42");
             CodeServerBrowserIT.screenshot(browser, "load-balancer-terminal");
 
             // Both nodes served this session: nginx's log of its requests, by node. WebSockets are logged
