@@ -7,15 +7,8 @@ import dev.ideproxy.internal.session.Sessions;
 import dev.ideproxy.internal.telemetry.Telemetry;
 import dev.ideproxy.internal.tunnel.HeaderPolicy;
 import dev.ideproxy.internal.tunnel.UpgradeHandler;
-import jakarta.servlet.GenericServlet;
+import dev.ideproxy.internal.web.ContextShutdown;
 import jakarta.servlet.ServletContext;
-import jakarta.servlet.ServletContextEvent;
-import jakarta.servlet.ServletContextListener;
-import jakarta.servlet.ServletRegistration;
-import jakarta.servlet.ServletRequest;
-import jakarta.servlet.ServletResponse;
-import jakarta.servlet.http.HttpServletResponse;
-import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -100,21 +93,13 @@ public final class WebSocketTunnel implements LiveSessions {
     }
 
     /**
-     * Ties this tunnel to {@code context}: it is stopped when the context is destroyed. Uses a
-     * {@link ServletContextListener} when the context accepts one (during a
-     * {@code ServletContainerInitializer}); when {@code IdeProxy.install} runs inside a listener,
-     * where the specification forbids adding another, the destroy of a mapping-less servlet serves.
+     * Ties this tunnel to {@code context}: it is stopped when the context is destroyed
+     * ({@link ContextShutdown}, which works whether {@code IdeProxy.install} runs in an initializer or
+     * in a listener).
      */
     public void bindTo(ServletContext context) {
         context.setAttribute(ATTRIBUTE, this);
-        try {
-            context.addListener(new Shutdown(this));
-        } catch (IllegalArgumentException | UnsupportedOperationException | IllegalStateException e) {
-            ServletRegistration.Dynamic lifecycle = context.addServlet("ide-proxy-websocket-lifecycle", new ShutdownServlet(this));
-            if (lifecycle != null) {
-                lifecycle.setLoadOnStartup(1);
-            }
-        }
+        ContextShutdown.register(context, "ide-proxy-websocket-lifecycle", this::stop);
     }
 
     @Override
@@ -166,39 +151,5 @@ public final class WebSocketTunnel implements LiveSessions {
 
     RelaySettings settings() {
         return settings;
-    }
-
-    /** Stops the tunnel when the servlet context is destroyed. */
-    private static final class Shutdown implements ServletContextListener {
-        private final WebSocketTunnel tunnel;
-
-        Shutdown(WebSocketTunnel tunnel) {
-            this.tunnel = tunnel;
-        }
-
-        @Override
-        public void contextDestroyed(ServletContextEvent event) {
-            tunnel.stop();
-        }
-    }
-
-    /** Stops the tunnel when the container destroys its servlets; it has no mapping and serves nothing. */
-    private static final class ShutdownServlet extends GenericServlet {
-        private static final long serialVersionUID = 1L;
-        private final transient WebSocketTunnel tunnel;
-
-        ShutdownServlet(WebSocketTunnel tunnel) {
-            this.tunnel = tunnel;
-        }
-
-        @Override
-        public void service(ServletRequest request, ServletResponse response) throws IOException {
-            ((HttpServletResponse) response).sendError(HttpServletResponse.SC_NOT_FOUND);
-        }
-
-        @Override
-        public void destroy() {
-            tunnel.stop();
-        }
     }
 }
