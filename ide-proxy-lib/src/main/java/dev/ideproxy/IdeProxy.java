@@ -49,10 +49,12 @@ import jakarta.servlet.ServletRegistration;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Function;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -79,6 +81,14 @@ import org.slf4j.LoggerFactory;
  */
 public final class IdeProxy {
     private static final Logger LOG = LoggerFactory.getLogger(IdeProxy.class);
+
+    /**
+     * The servlet context attribute under which {@link #install} leaves this proxy's {@link #drain} as a
+     * {@code java.util.function.Function<Duration, Boolean>} (a JDK type, so that a server embedding the
+     * web application can call it across class loaders): the standalone server drains through it on
+     * SIGTERM before it closes its connections.
+     */
+    public static final String DRAIN_ATTRIBUTE = "dev.ideproxy.drain";
 
     private final IdeProxyConfig config;
     private final AccessPolicy accessPolicy;
@@ -157,7 +167,8 @@ public final class IdeProxy {
         ContextShutdown.register(context, "ide-proxy-activity-lifecycle", activity::stop);
 
         WebSocketTunnel webSockets = WebSocketTunnel.create(config, headerPolicy, sessions, clock, telemetry, activity);
-        webSockets.bindTo(context); // closes live WebSockets and stops their client with the context
+        // Closes live WebSockets with 1012 when the drain begins, and stops their client with the context.
+        webSockets.bindTo(context, drain, config.shutdownDrainTimeout());
         FilterRegistration.Dynamic filter = context.addFilter("ide-proxy-tunnel", new IdeTunnelFilter(
                 validWorkspaceId, workspaceOrigins, sessions, targetResolver, config.stripPrefix(),
                 webSockets.upgradeHandler(),
@@ -166,11 +177,13 @@ public final class IdeProxy {
         filter.setAsyncSupported(true);
 
         ServletRegistration.Dynamic proxy = context.addServlet("ide-proxy-http",
-                new IdeProxyServlet(headerPolicy, config.upstreamConnectTimeout(), telemetry));
+                new IdeProxyServlet(headerPolicy, config.upstreamConnectTimeout(), telemetry, drain,
+                        config.shutdownDrainTimeout()));
         proxy.addMapping(TunnelPaths.TUNNEL_MAPPING);
         proxy.setAsyncSupported(true);
         proxy.setLoadOnStartup(1);
         proxy.setInitParameters(IdeProxyServlet.initParameters(config, context));
+        context.setAttribute(DRAIN_ATTRIBUTE, (Function<Duration, Boolean>) this::drain);
         LOG.info("ide-proxy installed on {}: mint and bootstrap at {}, live tunnel at {}",
                 context.getContextPath().isEmpty() ? "/" : context.getContextPath(),
                 TunnelPaths.API_MAPPING, TunnelPaths.TUNNEL_MAPPING);
@@ -224,7 +237,32 @@ public final class IdeProxy {
         return config;
     }
 
-    /** Whether this node is draining (the readiness check answers 503); the drain itself comes with issue 13. */
+    /**
+     * Drains this node before it stops, as an undeploy, a redeploy or a container stop does by itself:
+     * <ol>
+     *   <li>{@code /api/health/ready} answers 503 at once, so load balancers send new work elsewhere;</li>
+     *   <li>new WebSocket upgrades are refused with 503 and {@code Retry-After}, and live WebSockets are
+     *       closed with 1012 (service restart): browsers and IDEs reconnect, to another node where there
+     *       is one (the session cookie stays valid on every node sharing the keys);</li>
+     *   <li>HTTP exchanges in flight (downloads, uploads, event streams) may finish within
+     *       {@code timeout}; those still running then are cut.</li>
+     * </ol>
+     * New HTTP requests are still served meanwhile. A drain cannot be undone: stop the node after it.
+     * Calls while a drain is under way wait with it.
+     *
+     * @param timeout how long HTTP exchanges in flight may still run ({@code shutdown.drain-timeout} is
+     *                what shutdown uses)
+     * @return true when every HTTP exchange finished in time, false when some were cut
+     */
+    public boolean drain(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("a negative timeout");
+        }
+        return drain.drain(timeout);
+    }
+
+    /** Whether this node is draining (the readiness check answers 503). */
     DrainState drainState() {
         return drain;
     }

@@ -94,6 +94,8 @@ public enum ConfigOption {
             "How often workspace activity is reported to the activity listener and the shared store: at most once per workspace per interval (at least 100ms)."),
     ACTIVITY_RETENTION("activity.retention", "7d",
             "How long the activity of a workspace without live WebSockets is remembered after its last use."),
+    SHUTDOWN_DRAIN_TIMEOUT("shutdown.drain-timeout", "30s",
+            "On a drain (undeploy, redeploy, container stop, SIGTERM to the standalone server, IdeProxy.drain): how long HTTP exchanges in flight may still finish before they are cut (0 = cut at once). WebSockets are closed with 1012 at once."),
     STORE_REDIS_URI("store.redis-uri", null, Secret.YES,
             "WAR and standalone: keep used tokens and revocations in this Redis (redis:// or rediss://[user:password@]host:port/db), shared by every node; unset = in memory, per node. Needs ide-proxy-redis on the class path."),
     STORE_REDIS_TIMEOUT("store.redis-timeout", "500ms",

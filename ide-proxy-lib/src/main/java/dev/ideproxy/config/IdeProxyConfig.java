@@ -138,6 +138,7 @@ public final class IdeProxyConfig {
     private final String principalAdminRole;
     private final Duration activityInterval;
     private final Duration activityRetention;
+    private final Duration shutdownDrainTimeout;
 
     private IdeProxyConfig(Map<ConfigOption, String> raw) {
         this.raw = raw;
@@ -239,6 +240,8 @@ public final class IdeProxyConfig {
             throw new ConfigException(ConfigOption.ACTIVITY_INTERVAL.key() + " must be at least 100ms");
         }
         this.activityRetention = positive(ConfigOption.ACTIVITY_RETENTION);
+        this.shutdownDrainTimeout = Values.duration(ConfigOption.SHUTDOWN_DRAIN_TIMEOUT,
+                value(ConfigOption.SHUTDOWN_DRAIN_TIMEOUT));
     }
 
     /** Reads every option from {@code source}, applies defaults and checks the result. */
@@ -347,6 +350,11 @@ public final class IdeProxyConfig {
     /** How long an unused workspace's activity is remembered ({@code activity.retention}). */
     public Duration activityRetention() {
         return activityRetention;
+    }
+
+    /** How long a drain lets HTTP exchanges in flight finish ({@code shutdown.drain-timeout}); zero for not at all. */
+    public Duration shutdownDrainTimeout() {
+        return shutdownDrainTimeout;
     }
 
     /** Addresses and CIDRs of trusted reverse proxies, as configured (checked by {@code TrustedProxies}). */

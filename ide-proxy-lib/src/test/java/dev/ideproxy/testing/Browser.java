@@ -28,6 +28,11 @@ public final class Browser {
         this.server = server;
     }
 
+    /** The server this browser talks to. */
+    public Container.Running server() {
+        return server;
+    }
+
     public HttpClient http() {
         return http;
     }

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Enumeration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
@@ -23,13 +24,26 @@ import java.util.zip.ZipFile;
  * the class path yet.
  */
 public final class Launcher {
+    /** Set by the server once it runs: the unpacked files are then deleted only after it stopped. */
+    static final String RUNNING = "ide-proxy.standalone.running";
     private Launcher() {
     }
 
     public static void main(String[] args) throws Exception {
         Path war = Path.of(Launcher.class.getProtectionDomain().getCodeSource().getLocation().toURI());
         Path dir = Files.createTempDirectory("ide-proxy-standalone-");
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(dir)));
+        // Deleted once a started server has stopped: its shutdown (a drain) still loads classes from there.
+        Thread launcher = Thread.currentThread();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                if (Boolean.getBoolean(RUNNING)) {
+                    launcher.join(TimeUnit.MINUTES.toMillis(10));
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            deleteTree(dir);
+        }));
         List<URL> classPath = new ArrayList<>();
         Path classes = Files.createDirectories(dir.resolve("classes"));
         classPath.add(classes.toUri().toURL());

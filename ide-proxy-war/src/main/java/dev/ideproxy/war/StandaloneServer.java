@@ -5,6 +5,8 @@ import dev.ideproxy.config.ConfigOption;
 import dev.ideproxy.config.ConfigSource;
 import dev.ideproxy.config.IdeProxyConfig;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.function.Function;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.Locale;
@@ -30,6 +32,8 @@ public final class StandaloneServer {
     static final String HOST = "ide-proxy.standalone.host";
     static final String PORT = "ide-proxy.standalone.port";
     static final String CONTEXT_PATH = "ide-proxy.standalone.context-path";
+    /** {@code dev.ideproxy.IdeProxy.DRAIN_ATTRIBUTE}. */
+    static final String DRAIN_ATTRIBUTE = dev.ideproxy.IdeProxy.DRAIN_ATTRIBUTE;
 
     private StandaloneServer() {
     }
@@ -76,7 +80,8 @@ public final class StandaloneServer {
         webapp.setThrowUnavailableOnStartupException(true);
         JakartaWebSocketServletContainerInitializer.configure(webapp, null);
         server.setHandler(webapp);
-        server.setStopAtShutdown(true);
+        // SIGTERM: drain before Jetty closes its connections (it would cut every exchange in flight).
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> drainThenStop(server, webapp), "ide-proxy-shutdown"));
         if (demo) {
             // Read by the WAR's listener, which prints the link once ide-proxy is installed.
             System.setProperty(Demo.URL_PROPERTY, "http://" + host + ":" + port);
@@ -91,9 +96,34 @@ public final class StandaloneServer {
             server.stop();
             System.exit(1);
         }
+        System.setProperty("ide-proxy.standalone.running", "true"); // read by the launcher's shutdown hook
         System.out.println("ide-proxy listening on http://" + host + ":" + connector.getLocalPort()
                 + (demo ? " (demo mode)" : ""));
         server.join();
+    }
+
+    /**
+     * Drains ide-proxy (readiness 503, WebSockets closed with 1012, HTTP exchanges in flight given
+     * {@code shutdown.drain-timeout}), then stops Jetty. The drain is reached through the context
+     * attribute {@code IdeProxy.DRAIN_ATTRIBUTE}, a JDK type: the web application has class loaders of its own.
+     */
+    @SuppressWarnings("unchecked")
+    static void drainThenStop(Server server, WebAppContext webapp) {
+        try {
+            Object drain = webapp.getServletContext().getAttribute(DRAIN_ATTRIBUTE);
+            if (drain instanceof Function<?, ?> f && webapp.isAvailable()) {
+                IdeProxyConfig config = IdeProxyConfig.from(ConfigSource.environment(System.getenv())
+                        .overriddenBy(ConfigSource.systemProperties(System.getProperties())));
+                ((Function<Duration, Boolean>) f).apply(config.shutdownDrainTimeout());
+            }
+        } catch (RuntimeException e) {
+            System.err.println("ide-proxy: the drain failed: " + e);
+        }
+        try {
+            server.stop();
+        } catch (Exception e) {
+            System.err.println("ide-proxy: stopping failed: " + e);
+        }
     }
 
     private static String setting(String key, String fallback) {

@@ -7,8 +7,11 @@ import dev.ideproxy.internal.telemetry.Telemetry.Outcome;
 import dev.ideproxy.internal.tunnel.HeaderPolicy;
 import dev.ideproxy.internal.tunnel.IdeTunnelFilter;
 import dev.ideproxy.internal.tunnel.TunnelRequest;
+import dev.ideproxy.internal.web.DrainState;
 import dev.ideproxy.internal.web.Failure;
 import dev.ideproxy.internal.web.Responses;
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
 import jakarta.servlet.ServletContext;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
@@ -51,22 +54,31 @@ public class IdeProxyServlet extends ProxyServlet {
     static final int RESPONSE_BUFFER = 64 * 1024;
     /** Size of the reads of a request body that is streamed upstream. */
     static final int REQUEST_BODY_CHUNK = 64 * 1024;
+    /** Seconds after which the page answering an unreachable workspace reloads itself ({@code Retry-After}). */
+    static final int RETRY_SECONDS = 5;
     /** Request attribute set when the browser's side of an exchange failed (it went away, or sent a broken body). */
     private static final String CLIENT_FAILED = IdeProxyServlet.class.getName() + ".clientFailed";
 
     private final transient HeaderPolicy headers;
     private final transient Duration connectTimeout;
     private final transient Telemetry telemetry;
+    private final transient DrainState drain;
+    private final transient Duration drainTimeout;
 
     /**
      * @param headers        what crosses in each direction (the WebSocket handshake uses the same policy)
      * @param connectTimeout time allowed to open a connection to an upstream
      * @param telemetry      where exchanges, upstream failures and body bytes are counted
+     * @param drain          where exchanges in flight are registered, so that a drain can wait for them
+     * @param drainTimeout   how long {@link #destroy()} lets exchanges in flight finish before it cuts them
      */
-    public IdeProxyServlet(HeaderPolicy headers, Duration connectTimeout, Telemetry telemetry) {
+    public IdeProxyServlet(HeaderPolicy headers, Duration connectTimeout, Telemetry telemetry, DrainState drain,
+                           Duration drainTimeout) {
         this.headers = headers;
         this.connectTimeout = connectTimeout;
         this.telemetry = telemetry;
+        this.drain = drain;
+        this.drainTimeout = drainTimeout;
     }
 
     /** The init parameters that configure Jetty's proxy machinery from ide-proxy's configuration. */
@@ -158,8 +170,22 @@ public class IdeProxyServlet extends ProxyServlet {
     @Override
     protected void sendProxyRequest(HttpServletRequest clientRequest, HttpServletResponse proxyResponse,
                                     Request proxyRequest) {
+        // In flight until the browser's response completes; a drain that times out aborts the upstream side.
+        DrainState.Exchange exchange = drain.exchangeStarted();
+        exchange.cutWith(() -> proxyRequest.abort(new DrainTimeoutException()));
+        clientRequest.getAsyncContext().addListener(new ExchangeEnd(exchange));
         // Not super: its debug log prints every header, cookies included.
         proxyRequest.send(newProxyResponseListener(clientRequest, proxyResponse));
+    }
+
+    /**
+     * Drains before Jetty's machinery stops (the servlet container destroys servlets before it tells
+     * the context listeners): exchanges in flight may finish within {@code shutdown.drain-timeout}.
+     */
+    @Override
+    public void destroy() {
+        drain.drain(drainTimeout);
+        super.destroy();
     }
 
     @Override
@@ -223,16 +249,19 @@ public class IdeProxyServlet extends ProxyServlet {
     protected void onProxyResponseFailure(HttpServletRequest clientRequest, HttpServletResponse proxyResponse,
                                           Response serverResponse, Throwable failure) {
         TunnelRequest tunnel = TunnelRequest.of(clientRequest);
-        Failure kind = Failure.of(failure);
+        boolean drained = failure instanceof DrainTimeoutException;
+        Failure kind = drained ? Failure.SERVICE_UNAVAILABLE : Failure.of(failure);
         boolean clientFailed = clientRequest.getAttribute(CLIENT_FAILED) != null;
-        if (clientFailed) {
+        if (drained) {
+            LOG.info("{}: cut by the drain ({})", tunnel.describe(), failure.getMessage());
+        } else if (clientFailed) {
             LOG.info("{}: the browser's side failed: {}", tunnel.describe(), failure.toString());
         } else if (proxyResponse.isCommitted()) {
             LOG.info("{}: response cut after it started: {}", tunnel.describe(), failure.toString());
         } else {
             LOG.warn("{}: {} ({})", tunnel.describe(), kind.title(), failure.toString());
         }
-        if (!clientFailed) {
+        if (!clientFailed && !drained) {
             Telemetry.UpstreamFailure upstream = upstreamFailure(kind);
             if (upstream != null) {
                 telemetry.upstreamFailure(tunnel.workspaceId(), Telemetry.Protocol.HTTP, upstream);
@@ -280,7 +309,13 @@ public class IdeProxyServlet extends ProxyServlet {
         try {
             if (!proxyResponse.isCommitted()) {
                 proxyResponse.setHeader("Connection", "close");
-                Responses.page(proxyResponse, kind, kind.upstreamMessage(workspaceId));
+                if (kind.isTemporary()) {
+                    // The IDE restarting, or this node draining: the tab comes back by itself.
+                    Responses.retryLater(clientRequest, proxyResponse, kind, kind.upstreamMessage(workspaceId),
+                            RETRY_SECONDS);
+                } else {
+                    Responses.page(proxyResponse, kind, kind.upstreamMessage(workspaceId));
+                }
             } else {
                 // Too late for a status: cut the response so the browser sees it incomplete.
                 proxyResponse.sendError(-1);
@@ -291,6 +326,38 @@ public class IdeProxyServlet extends ProxyServlet {
             if (clientRequest.isAsyncStarted()) {
                 clientRequest.getAsyncContext().complete();
             }
+        }
+    }
+
+    /** Ends an exchange's time in flight when its response completes, whichever way. */
+    private record ExchangeEnd(DrainState.Exchange exchange) implements AsyncListener {
+        @Override
+        public void onComplete(AsyncEvent event) {
+            exchange.end();
+        }
+
+        @Override
+        public void onTimeout(AsyncEvent event) {
+            exchange.end();
+        }
+
+        @Override
+        public void onError(AsyncEvent event) {
+            exchange.end();
+        }
+
+        @Override
+        public void onStartAsync(AsyncEvent event) {
+            // not restarted
+        }
+    }
+
+    /** Why an exchange still in flight at the end of a drain was cut. */
+    static final class DrainTimeoutException extends java.io.IOException {
+        private static final long serialVersionUID = 1L;
+
+        DrainTimeoutException() {
+            super("ide-proxy is stopping: the exchange outlived shutdown.drain-timeout", null);
         }
     }
 

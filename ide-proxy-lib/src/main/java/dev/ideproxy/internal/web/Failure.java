@@ -78,6 +78,15 @@ public enum Failure {
         return title;
     }
 
+    /**
+     * True for failures that usually pass by themselves (the workspace's IDE restarting, a slow
+     * answer, ide-proxy busy or draining): they are answered with {@code Retry-After}.
+     */
+    public boolean isTemporary() {
+        return this == UPSTREAM_UNREACHABLE || this == CONNECTION_LOST || this == UPSTREAM_TIMEOUT
+                || this == SERVICE_UNAVAILABLE;
+    }
+
     /** A stable machine-readable code for JSON bodies, e.g. {@code unknown_workspace}. */
     public String code() {
         return name().toLowerCase(Locale.ROOT);
@@ -87,7 +96,10 @@ public enum Failure {
     public String upstreamMessage(String workspaceId) {
         return switch (this) {
             case UPSTREAM_TIMEOUT -> "Workspace " + workspaceId + " did not answer in time.";
-            case UPSTREAM_UNREACHABLE, CONNECTION_LOST -> "Workspace " + workspaceId + " is not reachable. Is it running?";
+            case UPSTREAM_UNREACHABLE, CONNECTION_LOST -> "Workspace " + workspaceId
+                    + " is not reachable: it may be starting or restarting.";
+            case SERVICE_UNAVAILABLE -> "ide-proxy is restarting; the request to workspace " + workspaceId
+                    + " was cut.";
             default -> "The request to workspace " + workspaceId + " failed.";
         };
     }

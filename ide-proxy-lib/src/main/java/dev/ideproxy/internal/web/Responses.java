@@ -3,6 +3,7 @@ package dev.ideproxy.internal.web;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -38,6 +39,36 @@ public final class Responses {
                 + htmlEscape(failure.title()) + "</title></head>\n<body><h1>" + failure.status() + " "
                 + htmlEscape(failure.title()) + "</h1>\n<p>" + htmlEscape(message) + "</p></body></html>\n";
         write(response, failure.status(), "text/html;charset=utf-8", html);
+    }
+
+    /**
+     * The answer when the workspace cannot be reached for now (its IDE is restarting, or this node is
+     * draining): the failure's status with {@code Retry-After}; for a browser navigating
+     * ({@code Accept: text/html} on a GET) a short page that reloads itself after
+     * {@code retrySeconds}, so that the IDE comes back on its own once it is up; JSON for other clients.
+     */
+    public static void retryLater(HttpServletRequest request, HttpServletResponse response, Failure failure,
+                                  String message, int retrySeconds) throws IOException {
+        if (response.isCommitted()) {
+            return;
+        }
+        response.setHeader("Retry-After", Integer.toString(retrySeconds));
+        if (!navigation(request)) {
+            json(response, failure, message);
+            return;
+        }
+        String html = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                + "<meta http-equiv=\"refresh\" content=\"" + retrySeconds + "\"><title>"
+                + htmlEscape(failure.title()) + "</title></head>\n<body><h1>" + failure.status() + " "
+                + htmlEscape(failure.title()) + "</h1>\n<p>" + htmlEscape(message) + "</p>\n<p>This page tries again in "
+                + retrySeconds + " seconds. <a href=\"\">Try now</a></p></body></html>\n";
+        write(response, failure.status(), "text/html;charset=utf-8", html);
+    }
+
+    /** A browser loading a page (rather than a script fetching data): a GET that accepts HTML. */
+    static boolean navigation(HttpServletRequest request) {
+        String accept = request.getHeader("Accept");
+        return "GET".equals(request.getMethod()) && accept != null && accept.contains("text/html");
     }
 
     /** A small HTML page for an outcome that is not a failure (e.g. signed out), with no-store caching. */

@@ -6,8 +6,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The relays of one installed ide-proxy that are open or opening, so that shutdown can close them
- * with 1001, revocations can find them and tests can see that none is left behind. A relay leaves
+ * The relays of one installed ide-proxy that are open or opening, so that a drain can close them
+ * with 1012 and shutdown with 1001, revocations can find them and tests can see that none is left behind. A relay leaves
  * as soon as it starts closing.
  *
  * <p>It also holds the connection limits: at most {@code perSession} live relays for one session
@@ -95,6 +95,16 @@ final class LiveRelays {
         for (Relay relay : snapshot()) {
             relay.shutdown();
         }
+    }
+
+    /** Refuses new relays and closes every live one with 1012 (service restart); returns how many. */
+    int drain() {
+        shutDown = true;
+        Set<Relay> live = snapshot();
+        for (Relay relay : live) {
+            relay.restart();
+        }
+        return live.size();
     }
 
     /** One session: its workspace, its user and when it began (the same across cookie renewals). */

@@ -584,6 +584,14 @@ final class Relay implements KeepAlive.Listener {
         end(CloseCodes.GOING_AWAY, CloseCodes.GOING_AWAY, "ide-proxy is shutting down");
     }
 
+    /**
+     * ide-proxy is draining: the browser is told 1012 (service restart), on which it reconnects, to
+     * another node where there is one; the upstream 1001 (this client goes away).
+     */
+    void restart() {
+        end(CloseCodes.SERVICE_RESTART, CloseCodes.GOING_AWAY, "ide-proxy is restarting");
+    }
+
     @Override
     public synchronized boolean isClosing() {
         return closing;

@@ -8,6 +8,7 @@ import dev.ideproxy.internal.telemetry.Telemetry;
 import dev.ideproxy.internal.tunnel.HeaderPolicy;
 import dev.ideproxy.internal.tunnel.UpgradeHandler;
 import dev.ideproxy.internal.web.ContextShutdown;
+import dev.ideproxy.internal.web.DrainState;
 import jakarta.servlet.ServletContext;
 import java.time.Clock;
 import java.time.Duration;
@@ -22,8 +23,9 @@ import org.slf4j.LoggerFactory;
  * ({@link UpstreamConnector}) and the {@link RevocationWatcher} that ends revoked ones. As
  * {@link LiveSessions} it lets {@link Sessions} end revoked relays at once.
  *
- * <p>{@link #bindTo(ServletContext)} ties its lifetime to the servlet context: when the context is
- * destroyed, live sessions are closed with 1001 and the upstream client is stopped. Thread-safe.
+ * <p>{@link #bindTo} ties its lifetime to the servlet context and the node's drain: when the drain
+ * begins, live sessions are closed with 1012 (service restart) and new upgrades refused; when the
+ * context is destroyed, what is left is closed with 1001 and the upstream client is stopped. Thread-safe.
  */
 public final class WebSocketTunnel implements LiveSessions {
     private static final Logger LOG = LoggerFactory.getLogger(WebSocketTunnel.class);
@@ -97,9 +99,25 @@ public final class WebSocketTunnel implements LiveSessions {
      * ({@link ContextShutdown}, which works whether {@code IdeProxy.install} runs in an initializer or
      * in a listener).
      */
-    public void bindTo(ServletContext context) {
+    public void bindTo(ServletContext context, DrainState drain, Duration drainTimeout) {
         context.setAttribute(ATTRIBUTE, this);
-        ContextShutdown.register(context, "ide-proxy-websocket-lifecycle", this::stop);
+        drain.onBegin(this::drain);
+        // Drained first, in case no servlet's destroy did: live sessions get 1012 rather than 1001.
+        ContextShutdown.register(context, "ide-proxy-websocket-lifecycle", () -> {
+            drain.drain(drainTimeout);
+            stop();
+        });
+    }
+
+    /**
+     * The node is draining: new upgrades are refused with 503 and {@code Retry-After}, and live sessions
+     * are closed with 1012 (service restart), so that browsers reconnect, to another node where there is one.
+     */
+    void drain() {
+        int closed = relays.drain();
+        if (closed > 0) {
+            LOG.info("draining: closed {} WebSocket session(s) with 1012 (service restart)", closed);
+        }
     }
 
     @Override
@@ -121,14 +139,15 @@ public final class WebSocketTunnel implements LiveSessions {
         relays.shutdown();
         if (live > 0) {
             LOG.info("closed {} WebSocket session(s): ide-proxy is shutting down", live);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
-            while (connector.openSessions() > 0 && System.nanoTime() < deadline) {
-                try {
-                    Thread.sleep(20);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    break;
-                }
+        }
+        // Lets the close handshakes of these, and of those a drain closed, finish.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        while (connector.openSessions() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
             }
         }
         connector.stop();

@@ -248,8 +248,10 @@ final class WebSocketUpgrade implements UpgradeHandler {
                 + " was ended. Open the IDE again from the portal.");
     }
 
+    /** Draining or stopped: the browser retries, on another node where there is one. */
     private static void refuseShuttingDown(HttpServletResponse response) throws IOException {
-        Responses.page(response, Failure.SERVICE_UNAVAILABLE, "The server is shutting down.");
+        response.setHeader("Retry-After", "5");
+        Responses.page(response, Failure.SERVICE_UNAVAILABLE, "ide-proxy is restarting. Try again in a few seconds.");
     }
 
     /** The browser's {@code Sec-WebSocket-Protocol} values, in its order. */

@@ -344,6 +344,31 @@ class TunnelHttpTest {
 
     @ParameterizedTest
     @EnumSource(Container.class)
+    void aWorkspaceRestartingGetsAPageThatRetriesItselfAndJsonForScripts(Container kind) throws Exception {
+        Browser browser = browser(kind);
+        String session = browser.session("down", "alice");
+        java.net.URI uri = java.net.URI.create("http://" + browser.server().hostHeader() + CONTEXT + "/__ide/down/");
+        HttpResponse<String> page = browser.http().send(java.net.http.HttpRequest.newBuilder(uri)
+                .header("Cookie", session).header("Accept", "text/html,application/xhtml+xml,*/*;q=0.8").build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(502, page.statusCode());
+        assertEquals("5", page.headers().firstValue("Retry-After").orElse(null));
+        assertEquals("no-store", page.headers().firstValue("Cache-Control").orElse(null));
+        assertTrue(page.headers().firstValue("Content-Type").orElse("").startsWith("text/html"), page.headers().toString());
+        assertTrue(page.body().contains("<meta http-equiv=\"refresh\" content=\"5\">"), page.body());
+        assertTrue(page.body().contains("Workspace down is not reachable: it may be starting or restarting."), page.body());
+
+        HttpResponse<String> data = browser.http().send(java.net.http.HttpRequest.newBuilder(uri)
+                .header("Cookie", session).header("Accept", "application/json").build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(502, data.statusCode());
+        assertEquals("5", data.headers().firstValue("Retry-After").orElse(null));
+        assertTrue(data.headers().firstValue("Content-Type").orElse("").startsWith("application/json"));
+        assertTrue(data.body().startsWith("{\"error\":\"upstream_unreachable\",\"message\":\"Workspace down"), data.body());
+    }
+
+    @ParameterizedTest
+    @EnumSource(Container.class)
     void upstreamSilentIs504(Container kind) throws Exception {
         Browser browser = browser(kind);
         String session = browser.session("a", "alice");

@@ -116,7 +116,7 @@ class WebSocketLifecycleTest {
             server.stopWebapp(); // an undeploy or redeploy: the context is destroyed, the server runs on
 
             BrowserSocket.Closed closed = socket.closed().get(20, TimeUnit.SECONDS);
-            assertEquals(1001, closed.code(), install + ": " + closed);
+            assertEquals(1012, closed.code(), install + ": " + closed); // an undeploy drains: service restart
             WebSocketUpstream.Closed upstreamClosed = upstreamB.nextClose(WAIT);
             assertNotNull(upstreamClosed);
             assertEquals(1001, upstreamClosed.code());
