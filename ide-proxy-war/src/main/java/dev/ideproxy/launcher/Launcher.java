@@ -30,6 +30,10 @@ public final class Launcher {
     }
 
     public static void main(String[] args) throws Exception {
+        if (System.getProperty("java.util.logging.manager") == null) {
+            // Before anything touches java.util.logging: keeps the drain's log lines on SIGTERM.
+            System.setProperty("java.util.logging.manager", KeepLoggingAtShutdown.class.getName());
+        }
         Path war = Path.of(Launcher.class.getProtectionDomain().getCodeSource().getLocation().toURI());
         Path dir = Files.createTempDirectory("ide-proxy-standalone-");
         // Deleted once a started server has stopped: its shutdown (a drain) still loads classes from there.
@@ -88,6 +92,31 @@ public final class Launcher {
             paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (IOException ignored) {
             // best effort at exit
+        }
+    }
+
+    /**
+     * java.util.logging's own manager closes every handler as soon as the JVM begins to shut down, so
+     * the lines ide-proxy logs while it drains on SIGTERM would be lost; this one keeps them (the
+     * console handler flushes each line, so nothing is left to close). Public, for {@code LogManager}.
+     */
+    public static final class KeepLoggingAtShutdown extends java.util.logging.LogManager {
+        @Override
+        public void reset() {
+            if (!shuttingDown()) {
+                super.reset();
+            }
+        }
+
+        private static boolean shuttingDown() {
+            try {
+                Thread probe = new Thread(() -> { });
+                Runtime.getRuntime().addShutdownHook(probe);
+                Runtime.getRuntime().removeShutdownHook(probe);
+                return false;
+            } catch (IllegalStateException e) {
+                return true;
+            }
         }
     }
 }
