@@ -419,11 +419,15 @@ public final class IdeProxy {
         }
 
         /**
+         * Builds the proxy. When SLF4J has no provider (so every ide-proxy log line would be dropped),
+         * logs one warning saying so through {@code java.util.logging}, logger {@code dev.ideproxy}.
+         *
          * @throws ConfigException when a part is missing or misconfigured
          * @throws IllegalStateException when the Jetty libraries on the classpath are older than 12.1
          */
         public IdeProxy build() {
             JettyLibraries.check();
+            Slf4jProvider.check();
             return new IdeProxy(this);
         }
     }
