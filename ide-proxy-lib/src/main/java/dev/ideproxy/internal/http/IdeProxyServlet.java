@@ -56,6 +56,8 @@ public class IdeProxyServlet extends ProxyServlet {
     static final int REQUEST_BODY_CHUNK = 64 * 1024;
     /** Seconds after which the page answering an unreachable workspace reloads itself ({@code Retry-After}). */
     static final int RETRY_SECONDS = 5;
+    /** Request attribute holding the exchange's {@link DrainState.Exchange}. */
+    private static final String EXCHANGE = IdeProxyServlet.class.getName() + ".exchange";
     /** Request attribute set when the browser's side of an exchange failed (it went away, or sent a broken body). */
     private static final String CLIENT_FAILED = IdeProxyServlet.class.getName() + ".clientFailed";
 
@@ -173,6 +175,9 @@ public class IdeProxyServlet extends ProxyServlet {
         // In flight until the browser's response completes; a drain that times out aborts the upstream side.
         DrainState.Exchange exchange = drain.exchangeStarted();
         exchange.cutWith(() -> proxyRequest.abort(new DrainTimeoutException()));
+        clientRequest.setAttribute(EXCHANGE, exchange);
+        // Ended where the exchange completes (success, failure) and, should a container skip those
+        // (a connection closed under it), when the async cycle ends.
         clientRequest.getAsyncContext().addListener(new ExchangeEnd(exchange));
         // Not super: its debug log prints every header, cookies included.
         proxyRequest.send(newProxyResponseListener(clientRequest, proxyResponse));
@@ -242,7 +247,12 @@ public class IdeProxyServlet extends ProxyServlet {
                                           Response serverResponse) {
         // Before super, which completes the exchange: the request may be recycled after that.
         record(clientRequest, proxyResponse.getStatus(), Outcome.PROXIED);
-        super.onProxyResponseSuccess(clientRequest, proxyResponse, serverResponse);
+        DrainState.Exchange exchange = exchangeOf(clientRequest);
+        try {
+            super.onProxyResponseSuccess(clientRequest, proxyResponse, serverResponse);
+        } finally {
+            exchange.end();
+        }
     }
 
     @Override
@@ -306,6 +316,7 @@ public class IdeProxyServlet extends ProxyServlet {
     /** The one place an exchange that failed is answered (Jetty's {@code sendProxyResponseError}). */
     private void sendError(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Failure kind,
                            String workspaceId) {
+        DrainState.Exchange exchange = exchangeOf(clientRequest);
         try {
             if (!proxyResponse.isCommitted()) {
                 proxyResponse.setHeader("Connection", "close");
@@ -323,10 +334,25 @@ public class IdeProxyServlet extends ProxyServlet {
         } catch (Exception e) {
             LOG.debug("could not send the error response", e);
         } finally {
-            if (clientRequest.isAsyncStarted()) {
-                clientRequest.getAsyncContext().complete();
+            try {
+                if (clientRequest.isAsyncStarted()) {
+                    clientRequest.getAsyncContext().complete();
+                }
+            } finally {
+                exchange.end();
             }
         }
+    }
+
+    /** The exchange {@link #sendProxyRequest} registered, or one already ended when it never got that far. */
+    private DrainState.Exchange exchangeOf(HttpServletRequest clientRequest) {
+        Object exchange = clientRequest.getAttribute(EXCHANGE);
+        if (exchange instanceof DrainState.Exchange e) {
+            return e;
+        }
+        DrainState.Exchange none = drain.exchangeStarted();
+        none.end();
+        return none;
     }
 
     /** Ends an exchange's time in flight when its response completes, whichever way. */
