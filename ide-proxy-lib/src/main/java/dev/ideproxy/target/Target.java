@@ -55,6 +55,31 @@ public record Target(String workspaceId, URI base) {
         return sb.toString();
     }
 
+    /**
+     * Why {@link URI} found no host in an authority: {@code java.net.URI} gives up on the whole
+     * authority for a bad port or an invalid host name (such as one with an underscore) alike, and
+     * "has no host" would send the user looking at the wrong part.
+     */
+    private static String withoutHost(String authority) {
+        if (authority == null || authority.isEmpty()) {
+            return " has no host";
+        }
+        String hostPort = authority.substring(authority.lastIndexOf('@') + 1);
+        int bracket = hostPort.indexOf("]:");
+        int colon = hostPort.startsWith("[") ? (bracket < 0 ? -1 : bracket + 1) : hostPort.lastIndexOf(':');
+        String host = colon >= 0 ? hostPort.substring(0, colon) : hostPort;
+        if (colon >= 0) {
+            String port = hostPort.substring(colon + 1);
+            if (port.isEmpty() || !port.chars().allMatch(c -> c >= '0' && c <= '9')) {
+                return ": port '" + port + "' is not a number";
+            }
+            if (port.length() > 5 || Integer.parseInt(port) > 65535) {
+                return ": port " + port + " is out of range (1-65535)";
+            }
+        }
+        return host.isEmpty() ? " has no host" : ": '" + host + "' is not a valid host name";
+    }
+
     private static URI checkBase(URI base) {
         Objects.requireNonNull(base, "base");
         String scheme = base.getScheme() == null ? null : base.getScheme().toLowerCase(Locale.ROOT);
@@ -62,7 +87,10 @@ public record Target(String workspaceId, URI base) {
             throw new IllegalArgumentException("target '" + base + "' must be an http:// or https:// URI");
         }
         if (base.getHost() == null) {
-            throw new IllegalArgumentException("target '" + base + "' has no host");
+            throw new IllegalArgumentException("target '" + base + "'" + withoutHost(base.getRawAuthority()));
+        }
+        if (base.getPort() == 0 || base.getPort() > 65535) {
+            throw new IllegalArgumentException("target '" + base + "': port " + base.getPort() + " is out of range (1-65535)");
         }
         if (base.getRawUserInfo() != null) {
             throw new IllegalArgumentException("target '" + base + "' must not carry user info");

@@ -56,6 +56,30 @@ class IdeProxyConfigTest {
     }
 
     @Test
+    void aTargetWithABadPortOrHostSaysWhichPartIsWrong() {
+        assertTargetMessage(ConfigOption.TARGETS, "w1=http://127.0.0.1:notaport",
+                "ide-proxy.targets: workspace 'w1': target 'http://127.0.0.1:notaport': port 'notaport' is not a number");
+        assertTargetMessage(ConfigOption.TARGETS, "w1=http://127.0.0.1:99999",
+                "ide-proxy.targets: workspace 'w1': target 'http://127.0.0.1:99999': port 99999 is out of range (1-65535)");
+        assertTargetMessage(ConfigOption.TARGETS, "w1=http://127.0.0.1:99999999999",
+                "ide-proxy.targets: workspace 'w1': target 'http://127.0.0.1:99999999999': port 99999999999 is out of range (1-65535)");
+        assertTargetMessage(ConfigOption.TARGETS, "w1=http://127.0.0.1:0",
+                "ide-proxy.targets: workspace 'w1': target 'http://127.0.0.1:0': port 0 is out of range (1-65535)");
+        assertTargetMessage(ConfigOption.TARGETS, "w1=http://dev_1.internal:8080",
+                "ide-proxy.targets: workspace 'w1': target 'http://dev_1.internal:8080': 'dev_1.internal' is not a valid host name");
+        assertTargetMessage(ConfigOption.TARGETS, "w1=http://:8080",
+                "ide-proxy.targets: workspace 'w1': target 'http://:8080' has no host");
+        assertTargetMessage(ConfigOption.TARGET_TEMPLATE, "http://dev-{id}.internal:port",
+                "ide-proxy.target.template: target 'http://dev-sample.internal:port': port 'port' is not a number");
+    }
+
+    private static void assertTargetMessage(ConfigOption option, String value, String message) {
+        ConfigException e = assertThrows(ConfigException.class, () -> dev.ideproxy.IdeProxy.builder(valid()
+                .set(option, value).set(ConfigOption.AUTH_JWT_HS256_SECRET, SECRET).build()).build());
+        assertEquals(message, e.getMessage());
+    }
+
+    @Test
     void metricsAreOffAndAnOpenPrometheusEndpointIsRefused() {
         IdeProxyConfig c = valid().build();
         assertFalse(c.metricsWorkspaceTag());

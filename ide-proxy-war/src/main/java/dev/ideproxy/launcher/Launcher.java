@@ -2,6 +2,7 @@ package dev.ideproxy.launcher;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.net.URL;
 import java.net.URLClassLoader;
@@ -35,7 +36,7 @@ public final class Launcher {
             System.setProperty("java.util.logging.manager", KeepLoggingAtShutdown.class.getName());
         }
         Path war = Path.of(Launcher.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-        Path dir = Files.createTempDirectory("ide-proxy-standalone-");
+        Path dir = unpackDirectory();
         // Deleted once a started server has stopped: its shutdown (a drain) still loads classes from there.
         Thread launcher = Thread.currentThread();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -84,7 +85,27 @@ public final class Launcher {
                 ClassLoader.getPlatformClassLoader());
         Thread.currentThread().setContextClassLoader(loader);
         Method main = loader.loadClass("dev.ideproxy.war.StandaloneServer").getMethod("run", Path.class, String[].class);
-        main.invoke(null, war, args);
+        try {
+            main.invoke(null, war, args);
+        } catch (InvocationTargetException e) {
+            // The server's own failure, not the reflective wrapper around it.
+            throw e.getCause() instanceof Exception cause ? cause : e;
+        }
+    }
+
+    /**
+     * A fresh directory under {@code java.io.tmpdir}; when that is not writable, one line naming the
+     * option and exit status 2, like every other launcher option (docs/deployment.md).
+     */
+    private static Path unpackDirectory() {
+        try {
+            return Files.createTempDirectory("ide-proxy-standalone-");
+        } catch (IOException | UnsupportedOperationException e) {
+            System.err.println("ide-proxy cannot start: java.io.tmpdir: cannot create a directory in \""
+                    + System.getProperty("java.io.tmpdir") + "\" to unpack the WAR (" + e.getClass().getSimpleName() + ")");
+            System.exit(2);
+            throw new IllegalStateException("unreachable", e);
+        }
     }
 
     private static void deleteTree(Path dir) {

@@ -9,7 +9,6 @@ import java.time.Duration;
 import java.util.function.Function;
 import java.security.SecureRandom;
 import java.util.Base64;
-import java.util.Locale;
 import org.eclipse.jetty.ee10.webapp.WebAppContext;
 import org.eclipse.jetty.ee10.websocket.jakarta.server.config.JakartaWebSocketServletContainerInitializer;
 import org.eclipse.jetty.server.Server;
@@ -29,9 +28,6 @@ import org.eclipse.jetty.server.ServerConnector;
  * and prints a link to open.
  */
 public final class StandaloneServer {
-    static final String HOST = "ide-proxy.standalone.host";
-    static final String PORT = "ide-proxy.standalone.port";
-    static final String CONTEXT_PATH = "ide-proxy.standalone.context-path";
     /** {@code dev.ideproxy.IdeProxy.DRAIN_ATTRIBUTE}. */
     static final String DRAIN_ATTRIBUTE = dev.ideproxy.IdeProxy.DRAIN_ATTRIBUTE;
 
@@ -40,13 +36,15 @@ public final class StandaloneServer {
 
     /** Called by the launcher with the WAR's location. */
     public static void run(Path war, String[] args) throws Exception {
-        String host = setting(HOST, "127.0.0.1");
-        int port = Integer.parseInt(setting(PORT, "8000"));
-        String contextPath = setting(CONTEXT_PATH, "/");
+        LauncherOptions options = LauncherOptions.readOrExit(args);
+        String host = options.host();
+        int port = options.port();
+        String contextPath = options.contextPath();
         // Demo mode only when no signing key of any kind is configured.
         boolean demo = setting(ConfigOption.TOKEN_SECRET.key(), null) == null
                 && setting(ConfigOption.TOKEN_PRIVATE_KEY.key(), null) == null;
         if (demo) {
+            LauncherOptions.check(options::requireFixedPort);
             host = "127.0.0.1";
             System.setProperty(ConfigOption.TOKEN_SECRET.key(), randomSecret());
             System.setProperty(ConfigOption.AUTH_JWT_HS256_SECRET.key(), randomSecret());
@@ -60,21 +58,22 @@ public final class StandaloneServer {
         try {
             // Check the configuration before Jetty starts, so a mistake costs one clear line, not a stack trace;
             // with a Redis URI this connects once (credentials, permissions), then lets the WAR connect for good.
-            IdeProxyWarListener.assemble(IdeProxyConfig.from(ConfigSource.environment(System.getenv())
-                    .overriddenBy(ConfigSource.systemProperties(System.getProperties())))).close();
+            IdeProxyConfig config = IdeProxyConfig.from(ConfigSource.environment(System.getenv())
+                    .overriddenBy(ConfigSource.systemProperties(System.getProperties())));
+            if (demo) {
+                LauncherOptions.check(() -> Demo.requireTarget(config));
+            }
+            IdeProxyWarListener.assemble(config).close();
         } catch (ConfigException e) {
             System.err.println("ide-proxy cannot start: " + e.getMessage());
-            System.exit(2);
+            System.exit(LauncherOptions.EXIT_BAD_OPTION);
         }
 
         Server server = new Server();
-        HttpConfiguration http = new HttpConfiguration();
-        // Read request bodies 64 KiB at a time (Jetty's default is 8 KiB): uploads through the proxy run
-        // about 1.5x faster. Jetty holds the buffer only while reading, so idle connections cost nothing more.
-        http.setInputBufferSize(64 * 1024);
-        ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
+        ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(httpConfiguration()));
         connector.setHost(host);
         connector.setPort(port);
+        listen(connector, options);
         server.addConnector(connector);
         WebAppContext webapp = new WebAppContext(war.toString(), contextPath);
         webapp.setThrowUnavailableOnStartupException(true);
@@ -85,9 +84,6 @@ public final class StandaloneServer {
         if (demo) {
             // Read by the WAR's listener, which prints the link once ide-proxy is installed.
             System.setProperty(Demo.URL_PROPERTY, "http://" + host + ":" + port);
-            if (port == 0) {
-                throw new IllegalArgumentException("demo mode needs a fixed port");
-            }
         }
         try {
             server.start();
@@ -127,11 +123,35 @@ public final class StandaloneServer {
     }
 
     private static String setting(String key, String fallback) {
-        String value = System.getProperty(key);
-        if (value == null || value.isBlank()) {
-            value = System.getenv(key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_'));
-        }
-        return value == null || value.isBlank() ? fallback : value.trim();
+        return LauncherOptions.Setting.of(key).orElse(fallback);
+    }
+
+    /**
+     * Jetty's HTTP settings. Request bodies are read 64 KiB at a time (Jetty's default is 8 KiB): uploads
+     * through the proxy run about 1.5x faster, and Jetty holds the buffer only while reading, so idle
+     * connections cost nothing more. No {@code Server} header and no version on error pages: the version
+     * tells an attacker which advisories apply, and the library's own responses carry none either.
+     */
+    private static HttpConfiguration httpConfiguration() {
+        HttpConfiguration http = new HttpConfiguration();
+        http.setInputBufferSize(64 * 1024);
+        http.setSendServerVersion(false);
+        http.setSendXPoweredBy(false);
+        return http;
+    }
+
+    /**
+     * Binds the port before anything else starts, so that a port in use (or one this user may not
+     * open) ends start-up with one line naming it and the option, not Jetty's bare "Address already in use".
+     */
+    private static void listen(ServerConnector connector, LauncherOptions options) {
+        LauncherOptions.check(() -> {
+            try {
+                connector.open();
+            } catch (java.io.IOException e) {
+                throw options.cannotListen(connector.getHost(), connector.getPort(), e);
+            }
+        });
     }
 
     private static String randomSecret() {

@@ -1,6 +1,7 @@
 package dev.ideproxy.war;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -113,6 +114,45 @@ class StandaloneWarIT {
         assertTrue(output.stream().anyMatch(l -> l.contains("ide-proxy.token.secret is too weak")), String.join("\n", output));
         assertTrue(output.stream().noneMatch(l -> l.contains("\tat ")), "no stack trace expected:\n" + String.join("\n", output));
     }
+
+    @Test
+    void noResponseNamesTheServerOrItsVersion() throws Exception {
+        int port = freePort();
+        start(Map.of(
+                "IDE_PROXY_TOKEN_SECRET", SECRET,
+                "IDE_PROXY_AUTH_JWT_HS256_SECRET", PORTAL_SECRET,
+                "IDE_PROXY_TARGETS", "w1=http://127.0.0.1:" + upstream.getAddress().getPort(),
+                "IDE_PROXY_STANDALONE_PORT", Integer.toString(port)));
+        awaitLine("ide-proxy listening on http://127.0.0.1:" + port);
+        String base = "http://127.0.0.1:" + port;
+        List<HttpRequest> requests = List.of(
+                HttpRequest.newBuilder(URI.create(base + "/")).build(),
+                HttpRequest.newBuilder(URI.create(base + "/no/such/page")).build(),
+                HttpRequest.newBuilder(URI.create(base + "/api/dev/w1/ide?token=nonsense")).build(),
+                HttpRequest.newBuilder(URI.create(base + "/api/dev/w1/ide-token")).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                HttpRequest.newBuilder(URI.create(base + "/__ide/w1/")).build());
+        for (HttpRequest request : requests) {
+            HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+            String described = request.method() + " " + request.uri() + " -> " + response.statusCode() + " " + response.headers().map();
+            assertTrue(response.headers().firstValue("Server").isEmpty(), described);
+            assertTrue(response.headers().firstValue("X-Powered-By").isEmpty(), described);
+            response.headers().map().forEach((name, values) -> values.forEach(value ->
+                    assertFalse(VERSION.matcher(value).find() || value.toLowerCase(java.util.Locale.ROOT).contains("jetty"),
+                            "header " + name + " discloses the server: " + described)));
+            assertFalse(response.body().toLowerCase(java.util.Locale.ROOT).contains("jetty"), described + "\n" + response.body());
+        }
+        // Refused by Jetty itself, before the web application: its own error page, as bare as the rest.
+        for (String malformed : List.of("GET /%zz HTTP/1.1\r\nHost: x\r\n\r\n", "GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n")) {
+            dev.ideproxy.testing.RawHttp.Response raw = dev.ideproxy.testing.RawHttp.send("127.0.0.1", port, malformed);
+            assertEquals(400, raw.status(), raw.raw());
+            assertEquals(null, raw.header("Server"), raw.raw());
+            assertFalse(raw.raw().toLowerCase(java.util.Locale.ROOT).contains("jetty"), raw.raw());
+            assertFalse(VERSION.matcher(raw.raw()).find(), raw.raw());
+        }
+    }
+
+    /** A dotted version number such as 12.1.14. */
+    static final Pattern VERSION = Pattern.compile("\\d+\\.\\d+\\.\\d+");
 
     private String openTunnel(String base, String bootstrapPath, String workspace) throws Exception {
         HttpResponse<String> boot = http.send(HttpRequest.newBuilder(URI.create(base + bootstrapPath)).build(),
