@@ -72,7 +72,7 @@ enum Distribution {
             Files.copy(war, base.resolve("webapps").resolve(name + ".war"), StandardCopyOption.REPLACE_EXISTING);
             StringBuilder xml = new StringBuilder("""
                     <?xml version="1.0"?>
-                    <!DOCTYPE Configure PUBLIC "-//Jetty//Configure//EN" "https://jetty.org/configure_10_0.dtd">
+                    <!DOCTYPE Configure PUBLIC "-//Jetty//Configure//EN" "configure_10_0.dtd">
                     <Configure class="org.eclipse.jetty.ee10.webapp.WebAppContext">
                     """);
             xml.append("  <Set name=\"contextPath\">").append(contextPath).append("</Set>\n");
