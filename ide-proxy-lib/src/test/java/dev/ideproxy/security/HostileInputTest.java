@@ -242,6 +242,10 @@ class HostileInputTest {
             refused("token: garbage", ours(401, "the token is malformed"), ctx -> ctx.bootstrap("a", "not-a-token")),
             refused("token: empty", ours(401, "no token was presented"), ctx -> ctx.get(CONTEXT + "/api/dev/a/ide?token=")),
             refused("token: missing", ours(401, "no token was presented"), ctx -> ctx.get(CONTEXT + "/api/dev/a/ide")),
+            // Both containers throw from getParameter on a query they cannot decode; left to Jetty, its error page
+            // showed the exception, its stack and the address with the token.
+            refused("token: an undecodable query (%zz)", ours(400, "This address is not valid."),
+                    ctx -> ctx.get(CONTEXT + "/api/dev/a/ide?token=x%zz")),
             refused("token: two token parameters (the valid one stays unused)", ours(401, "the token is malformed"), ctx -> {
                 String t = ctx.bootstrapToken("a");
                 RawHttp.Response r = ctx.get(CONTEXT + "/api/dev/a/ide?token=garbage&token=" + t);

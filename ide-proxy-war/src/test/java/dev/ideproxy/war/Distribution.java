@@ -72,7 +72,7 @@ enum Distribution {
             Files.copy(war, base.resolve("webapps").resolve(name + ".war"), StandardCopyOption.REPLACE_EXISTING);
             StringBuilder xml = new StringBuilder("""
                     <?xml version="1.0"?>
-                    <!DOCTYPE Configure PUBLIC "-//Jetty//Configure//EN" "https://jetty.org/configure_10_0.dtd">
+                    <!DOCTYPE Configure PUBLIC "-//Jetty//Configure//EN" "configure_10_0.dtd">
                     <Configure class="org.eclipse.jetty.ee10.webapp.WebAppContext">
                     """);
             xml.append("  <Set name=\"contextPath\">").append(contextPath).append("</Set>\n");
@@ -118,6 +118,81 @@ enum Distribution {
         return running;
     }
 
+    /** The documented snippets {@link #startAsDocumented} uses; {@code DocSnippetsTest} checks every block is one of them. */
+    static final List<String> DOCUMENTED_SNIPPETS = List.of(
+            "tomcat-install", "tomcat-context", "tomcat-start", "tomcat-server-xml", "tomcat-harden",
+            "jetty-install", "jetty-context", "jetty-start", "jetty-harden", "jetty-hardening-ini");
+
+    /** The placeholders of docs/deployment.md that the tests replace, and nothing else. */
+    static final String WAR_PLACEHOLDER = "/path/to/ide-proxy.war";
+    static final String TOKEN_SECRET_PLACEHOLDER = "\u202648 random bytes, base64\u2026";
+    static final String PORTAL_SECRET_PLACEHOLDER = "\u2026your portal's HS256 secret\u2026";
+    static final String JETTY_HOME_PLACEHOLDER = "/path/to/jetty-home-12.1.12";
+
+    /**
+     * Deploys {@code war} at {@code /ide} exactly as docs/deployment.md shows, install and hardening,
+     * every block as written: shell blocks run through {@code bash -c}, file blocks written where the
+     * docs say. Only the documented placeholders change: the WAR's path, the two secrets, Jetty's home
+     * and the port (8080 becomes a free one). Further options come from {@code environment}
+     * ({@code IDE_PROXY_*}), which the docs name as the way to override the context file.
+     */
+    Running startAsDocumented(Path war, String tokenSecret, String portalSecret, Map<String, String> environment,
+            Path workDir) throws Exception {
+        int port = freePort();
+        Path dir = Files.createDirectories(workDir.resolve(name().toLowerCase() + "-" + port));
+        Map<String, String> env = new java.util.LinkedHashMap<>(environment);
+        env.put("PATH", Path.of(System.getProperty("java.home"), "bin") + java.io.File.pathSeparator + System.getenv("PATH"));
+        env.put("JAVA_HOME", System.getProperty("java.home"));
+        Map<String, String> secrets = Map.of(TOKEN_SECRET_PLACEHOLDER, tokenSecret, PORTAL_SECRET_PLACEHOLDER, portalSecret);
+        Map<String, String> warPath = Map.of(WAR_PLACEHOLDER, war.toAbsolutePath().toString());
+        Map<String, String> listen = Map.of("8080", Integer.toString(port));
+        ProcessBuilder pb;
+        Path logs;
+        if (this == JETTY_12) {
+            env.put("JETTY_HOME", home().toString());   // the install block's "export JETTY_HOME=..." in the reader's shell
+            env.put("JDK_JAVA_OPTIONS", "-Xmx384m");
+            Map<String, String> install = new java.util.LinkedHashMap<>(warPath);
+            install.put(JETTY_HOME_PLACEHOLDER, home().toString());
+            shell(DocSnippets.snippet("jetty-install", install), dir, env);
+            Path base = dir.resolve("ide-base");
+            Files.writeString(base.resolve("webapps/ide.xml"), DocSnippets.snippet("jetty-context", secrets));
+            shell(DocSnippets.snippet("jetty-harden"), base, env);
+            Files.writeString(base.resolve("start.d/hardening.ini"), DocSnippets.snippet("jetty-hardening-ini"));
+            pb = bash(DocSnippets.snippet("jetty-start", Map.of("jetty.http.port=8080", "jetty.http.port=" + port)), base, env);
+            logs = base.resolve("logs");
+        } else if (this == TOMCAT_11 || this == TOMCAT_10_1) {
+            Path home = dir.resolve(home().getFileName());   // a fresh copy of the unpacked distribution
+            run(new ProcessBuilder("cp", "-a", home().toString(), home.toString()));
+            env.put("JAVA_OPTS", "-Xmx384m");
+            shell(DocSnippets.snippet("tomcat-install", warPath), home, env);
+            Files.writeString(home.resolve("conf/Catalina/localhost/ide.xml"), DocSnippets.snippet("tomcat-context", secrets));
+            Files.writeString(home.resolve("conf/server.xml"),
+                    DocSnippets.snippet("tomcat-server-xml", Map.of("port=\"8080\"", "port=\"" + port + "\"")));
+            shell(DocSnippets.snippet("tomcat-harden"), home, env);
+            pb = bash(DocSnippets.snippet("tomcat-start"), home, env);
+            logs = home.resolve("logs");
+        } else {
+            throw new UnsupportedOperationException(this + " has no documented container deployment");
+        }
+        Running running = new Running(this, pb.redirectErrorStream(true).start(), URI.create("http://127.0.0.1:" + port + "/ide"), logs);
+        running.awaitReady();
+        return running;
+    }
+
+    /** A {@code bash -c} of {@code script} in {@code dir}, with the test's environment and no inherited ide-proxy or container settings. */
+    private static ProcessBuilder bash(String script, Path dir, Map<String, String> env) {
+        ProcessBuilder pb = new ProcessBuilder("bash", "-c", script).directory(dir.toFile());
+        pb.environment().keySet().removeIf(k -> k.startsWith("IDE_PROXY_") || k.startsWith("CATALINA_") || k.startsWith("JETTY_")
+                || k.equals("JAVA_OPTS") || k.equals("JAVA_TOOL_OPTIONS"));
+        pb.environment().putAll(env);
+        return pb;
+    }
+
+    /** Runs a documented shell block to completion; it must succeed. */
+    private static void shell(String script, Path dir, Map<String, String> env) throws Exception {
+        run(bash("set -e\n" + script, dir, env));
+    }
+
     private static String escape(String v) {
         return v.replace("&", "&amp;").replace("<", "&lt;").replace("\"", "&quot;");
     }
@@ -146,11 +221,18 @@ enum Distribution {
         final Process process;
         final URI base;
         final List<String> output;
+        /** The container's log directory, when started {@link #startAsDocumented as documented}; else null. */
+        final Path logs;
 
         Running(Distribution kind, Process process, URI base) {
+            this(kind, process, base, null);
+        }
+
+        Running(Distribution kind, Process process, URI base, Path logs) {
             this.kind = kind;
             this.process = process;
             this.base = base;
+            this.logs = logs;
             this.output = new ProcessLog(process, kind.name()).lines();
         }
 
@@ -185,9 +267,20 @@ enum Distribution {
 
         @Override
         public void close() throws InterruptedException {
+            // A documented start may run the container's JVM under bash: stop it too, and wait until it
+            // has ended, so that its logs are complete.
+            List<ProcessHandle> children = process.descendants().toList();
+            children.forEach(ProcessHandle::destroy);
             process.destroy();
             if (!process.waitFor(20, TimeUnit.SECONDS)) {
                 process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+            for (ProcessHandle child : children) {
+                try {
+                    child.onExit().get(20, TimeUnit.SECONDS);
+                } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                    child.destroyForcibly();
+                }
             }
         }
     }

@@ -27,8 +27,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The WAR, unmodified, run with {@code java -jar} and in the real Tomcat 10.1, Tomcat 11 and Jetty 12
- * distributions, configured through each container's usual means: the whole flow, HTTP and
- * WebSocket, against real upstreams.
+ * distributions, installed, configured and hardened with the blocks of docs/deployment.md as written
+ * ({@link Distribution#startAsDocumented}): the whole flow, HTTP and WebSocket, against real upstreams.
  */
 class DistributionIT {
     static final String SECRET = "distribution-test-secret-0123456789abcdef";
@@ -65,10 +65,14 @@ class DistributionIT {
     void servesTheFlowInTheRealContainer(Distribution distribution) throws Exception {
         try (TestUpstream upstream = new TestUpstream();
              TestWebSocketUpstream sockets = new TestWebSocketUpstream();
-             Distribution.Running container = distribution.start(StandaloneWarIT.WAR, "/ide", Map.of(
-                     "ide-proxy.token.secret", SECRET,
-                     "ide-proxy.auth.jwt.hs256-secret", PORTAL_SECRET,
-                     "ide-proxy.targets", "w1=" + upstream.uri() + ",ws1=" + sockets.uri()), work)) {
+             Distribution.Running container = distribution == Distribution.STANDALONE
+                     ? distribution.start(StandaloneWarIT.WAR, "/ide", Map.of(
+                             "ide-proxy.token.secret", SECRET,
+                             "ide-proxy.auth.jwt.hs256-secret", PORTAL_SECRET,
+                             "ide-proxy.targets", "w1=" + upstream.uri() + ",ws1=" + sockets.uri()), work)
+                     // Tomcat and Jetty as docs/deployment.md shows them; the targets through the environment.
+                     : distribution.startAsDocumented(StandaloneWarIT.WAR, SECRET, PORTAL_SECRET,
+                             Map.of("IDE_PROXY_TARGETS", "w1=" + upstream.uri() + ",ws1=" + sockets.uri()), work)) {
             String bearer = JWT.create().withSubject("alice").withArrayClaim("workspaces", new String[] {"w1"})
                     .withExpiresAt(Instant.now().plusSeconds(60)).sign(Algorithm.HMAC256(PORTAL_SECRET));
             HttpResponse<String> minted = http.send(HttpRequest.newBuilder(container.uri("/api/dev/w1/ide-token"))
@@ -135,8 +139,18 @@ class DistributionIT {
             HttpResponse<String> refused = http.send(HttpRequest.newBuilder(container.uri("/__ide/w1/"))
                     .build(), HttpResponse.BodyHandlers.ofString());
             assertEquals(401, refused.statusCode());
+            String session = cookie.substring(cookie.indexOf('=') + 1);
             assertTrue(container.output.stream().noneMatch(l -> l.contains(SECRET) || l.contains(PORTAL_SECRET)
-                    || l.contains(cookie.substring(cookie.indexOf('=') + 1))), "a secret reached the container's log");
+                    || l.contains(session)), "a secret reached the container's log");
+            if (container.logs != null) {
+                try (java.util.stream.Stream<Path> logs = java.nio.file.Files.walk(container.logs)) {
+                    for (Path log : logs.filter(java.nio.file.Files::isRegularFile).toList()) {
+                        String text = java.nio.file.Files.readString(log, java.nio.charset.StandardCharsets.ISO_8859_1);
+                        assertTrue(!text.contains(SECRET) && !text.contains(PORTAL_SECRET) && !text.contains(session),
+                                "a secret reached " + log);
+                    }
+                }
+            }
         }
     }
 }

@@ -5,6 +5,7 @@ import dev.ideproxy.access.AccessPolicy;
 import dev.ideproxy.activity.WorkspaceActivity;
 import dev.ideproxy.internal.activity.ActivityTracker;
 import dev.ideproxy.internal.web.Failure;
+import dev.ideproxy.internal.web.Queries;
 import dev.ideproxy.internal.web.Responses;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
@@ -53,7 +54,8 @@ public final class ActivityServlet extends HttpServlet {
 
     @Override
     protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
-        if (!request.getRequestURI().equals(request.getServletContext().getContextPath() + MAPPING)) {
+        if (!request.getRequestURI().equals(request.getServletContext().getContextPath() + MAPPING)
+                || !Queries.decodes(request)) {
             Responses.json(response, Failure.BAD_REQUEST, "not a valid address");
             return;
         }

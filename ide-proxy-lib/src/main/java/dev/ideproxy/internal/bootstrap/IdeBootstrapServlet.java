@@ -20,6 +20,7 @@ import dev.ideproxy.target.TargetResolver;
 import dev.ideproxy.token.ReplayStoreUnavailableException;
 import dev.ideproxy.internal.web.Failure;
 import dev.ideproxy.internal.web.LogSafe;
+import dev.ideproxy.internal.web.Queries;
 import dev.ideproxy.internal.web.Responses;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
@@ -116,6 +117,18 @@ public final class IdeBootstrapServlet extends HttpServlet {
         if (!request.getRequestURI().equals(contextPath(request) + "/api/dev/" + workspaceId + "/" + endpoint)) {
             // Reached through encoding or dot-segments (e.g. /__ide/%2e%2e/api/dev/...): refuse, as the tunnel does.
             LOG.info("refused {}: not the plain address of an endpoint", LogSafe.uri(request));
+            count(endpoint, null, TokenOutcome.INVALID);
+            if (answersJson) {
+                Responses.json(response, Failure.BAD_REQUEST, "not a valid address");
+            } else {
+                Responses.page(response, Failure.BAD_REQUEST, "This address is not valid.");
+            }
+            return;
+        }
+        if (!Queries.decodes(request)) {
+            // The containers refuse to decode a query such as ?token=%zz by throwing: Jetty's error page would
+            // then show the exception, its stack and the whole address, token included. Answered here instead.
+            LOG.info("refused {}: its query cannot be decoded", LogSafe.uri(request));
             count(endpoint, null, TokenOutcome.INVALID);
             if (answersJson) {
                 Responses.json(response, Failure.BAD_REQUEST, "not a valid address");
