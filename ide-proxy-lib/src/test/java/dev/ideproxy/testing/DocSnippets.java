@@ -2,6 +2,9 @@ package dev.ideproxy.testing;
 
 import java.io.File;
 import java.io.IOException;
+import java.util.Map;
+import java.util.LinkedHashMap;
+import java.io.UncheckedIOException;
 import java.io.StringWriter;
 import java.net.URLClassLoader;
 import java.nio.file.Files;
@@ -26,6 +29,8 @@ import javax.tools.ToolProvider;
  */
 public final class DocSnippets {
     private static final Path DOCS = Path.of("..", "docs");
+    private static final Pattern MARKER = Pattern.compile("^<!-- snippet: ([a-z0-9-]+) -->$");
+    private static final Pattern FENCE = Pattern.compile("^(\\s*)```(\\S*)\\s*$");
     private static final Pattern PACKAGE = Pattern.compile("^package\\s+([\\w.]+);", Pattern.MULTILINE);
     private static final Pattern TYPE = Pattern.compile("^public\\s+(?:final\\s+|abstract\\s+)*(?:class|interface|record|enum)\\s+(\\w+)",
             Pattern.MULTILINE);
@@ -33,30 +38,85 @@ public final class DocSnippets {
     private DocSnippets() {
     }
 
-    /** The body of the fenced block marked {@code name} in {@code docs/<doc>}. */
-    public static String snippet(String doc, String name) throws IOException {
-        List<String> lines = Files.readAllLines(DOCS.resolve(doc));
-        String marker = "<!-- snippet: " + name + " -->";
-        int at = -1;
+    /** A fenced block: its marker's name (null when unmarked), language, text and the "## " section it is in. */
+    public record Block(String name, String language, String text, String section, int line) {
+    }
+
+    /** The body of the fenced block marked {@code name} in {@code docs/<doc>}, with a final newline. */
+    public static String snippet(String doc, String name) {
+        Block block = marked(DOCS.resolve(doc)).get(name);
+        if (block == null) {
+            throw new AssertionError(doc + " has no block marked <!-- snippet: " + name + " -->");
+        }
+        return block.text();
+    }
+
+    /**
+     * {@code text} with each placeholder replaced, failing when one is missing: renaming a
+     * placeholder in the docs must break the test rather than leave the value untouched.
+     */
+    public static String fill(String name, String text, Map<String, String> placeholders) {
+        String result = text;
+        for (Map.Entry<String, String> p : placeholders.entrySet()) {
+            if (!result.contains(p.getKey())) {
+                throw new AssertionError("snippet " + name + " no longer contains the placeholder '" + p.getKey() + "':\n" + text);
+            }
+            result = result.replace(p.getKey(), p.getValue());
+        }
+        return result;
+    }
+
+    /** Every fenced block of a Markdown file, in order (an indented block loses its indentation). */
+    public static List<Block> blocks(Path markdown) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(markdown);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        List<Block> blocks = new ArrayList<>();
+        String section = "";
+        String marker = null;
         for (int i = 0; i < lines.size(); i++) {
-            if (lines.get(i).trim().equals(marker)) {
-                if (at >= 0) {
-                    throw new AssertionError(doc + ": snippet " + name + " is marked twice");
+            String line = lines.get(i);
+            if (line.startsWith("## ")) {
+                section = line.substring(3).trim();
+            }
+            Matcher m = MARKER.matcher(line.trim());
+            if (m.matches()) {
+                marker = m.group(1);
+                continue;
+            }
+            Matcher fence = FENCE.matcher(line);
+            if (fence.matches()) {
+                String indent = fence.group(1);
+                int start = i;
+                StringBuilder text = new StringBuilder();
+                for (i++; i < lines.size() && !lines.get(i).trim().equals("```"); i++) {
+                    String content = lines.get(i);
+                    text.append(content.startsWith(indent) ? content.substring(indent.length()) : content.trim()).append('\n');
                 }
-                at = i;
+                if (i >= lines.size()) {
+                    throw new AssertionError(markdown + ": the block at line " + (start + 1) + " is not closed");
+                }
+                blocks.add(new Block(marker, fence.group(2), text.toString(), section, start + 1));
+                marker = null;
+            } else if (!line.isBlank()) {
+                marker = null; // a marker applies to the block right after it only
             }
         }
-        if (at < 0 || at + 1 >= lines.size() || !lines.get(at + 1).startsWith("```")) {
-            throw new AssertionError(doc + ": no fenced block right after " + marker);
-        }
-        StringBuilder body = new StringBuilder();
-        for (int i = at + 2; i < lines.size(); i++) {
-            if (lines.get(i).startsWith("```")) {
-                return body.toString();
+        return blocks;
+    }
+
+    /** The marked blocks of a Markdown file by name, in order; a name marked twice fails. */
+    public static Map<String, Block> marked(Path markdown) {
+        Map<String, Block> named = new LinkedHashMap<>();
+        for (Block b : blocks(markdown)) {
+            if (b.name() != null && named.put(b.name(), b) != null) {
+                throw new AssertionError(markdown + ": two blocks are marked " + b.name());
             }
-            body.append(lines.get(i)).append('\n');
         }
-        throw new AssertionError(doc + ": the block after " + marker + " is not closed");
+        return named;
     }
 
     /**

@@ -20,10 +20,10 @@ class DocSnippetsTest {
 
     @Test
     void everyBlockOfTheContainerSectionsIsMarked() {
-        List<DocSnippets.Block> container = DocSnippets.blocks(DocSnippets.DEPLOYMENT).stream()
+        List<dev.ideproxy.testing.DocSnippets.Block> container = DocSnippets.blocks().stream()
                 .filter(b -> CONTAINER_SECTION.matcher(b.section()).matches()).toList();
         assertTrue(container.size() >= Distribution.DOCUMENTED_SNIPPETS.size(), "the container sections were found: " + container);
-        for (DocSnippets.Block block : container) {
+        for (dev.ideproxy.testing.DocSnippets.Block block : container) {
             assertTrue(block.name() != null, "docs/deployment.md line " + block.line() + " (" + block.section()
                     + "): a ```" + block.language() + " block without <!-- snippet: name --> before it, so no test uses it."
                     + " Mark it and use it in Distribution.startAsDocumented.");
@@ -48,8 +48,8 @@ class DocSnippetsTest {
     @Test
     void aRenamedPlaceholderFailsRatherThanDeployingThePlaceholder() {
         AssertionError error = assertThrows(AssertionError.class,
-                () -> DocSnippets.fill("example", "<Arg>…the secret…</Arg>", Map.of("…a secret…", "s3cret")));
+                () -> dev.ideproxy.testing.DocSnippets.fill("example", "<Arg>…the secret…</Arg>", Map.of("…a secret…", "s3cret")));
         assertTrue(error.getMessage().contains("…a secret…"), error.getMessage());
-        assertEquals("<Arg>s3cret</Arg>", DocSnippets.fill("example", "<Arg>…a secret…</Arg>", Map.of("…a secret…", "s3cret")));
+        assertEquals("<Arg>s3cret</Arg>", dev.ideproxy.testing.DocSnippets.fill("example", "<Arg>…a secret…</Arg>", Map.of("…a secret…", "s3cret")));
     }
 }
