@@ -7,17 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.ideproxy.config.ConfigOption;
 import dev.ideproxy.config.IdeProxyConfig;
 import dev.ideproxy.testing.Portal;
-import java.io.File;
-import java.io.IOException;
 import java.net.URL;
 import java.net.URLClassLoader;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.jar.JarFile;
-import java.util.jar.Manifest;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
@@ -107,25 +101,7 @@ class NoSlf4jProviderTest {
         }
     }
 
-    /** The test class path, read from the manifest of Surefire's booter jar when it stands in for it. */
-    private static List<URL> classPath() throws IOException {
-        List<URL> urls = new ArrayList<>();
-        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
-            Path path = Path.of(entry);
-            if (entry.endsWith(".jar") && path.getFileName().toString().startsWith("surefirebooter")) {
-                try (JarFile jar = new JarFile(path.toFile())) {
-                    Manifest manifest = jar.getManifest();
-                    String classPath = manifest == null ? null : manifest.getMainAttributes().getValue("Class-Path");
-                    if (classPath != null) {
-                        for (String url : classPath.trim().split("\\s+")) {
-                            urls.add(path.toUri().resolve(url).toURL());
-                        }
-                        continue;
-                    }
-                }
-            }
-            urls.add(path.toUri().toURL());
-        }
-        return urls;
+    private static List<URL> classPath() {
+        return dev.ideproxy.testing.TestClassPath.urls();
     }
 }

@@ -12,8 +12,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.jar.JarFile;
-import java.util.jar.Manifest;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.tools.DiagnosticCollector;
@@ -153,25 +151,8 @@ public final class DocSnippets {
         return new URLClassLoader(new java.net.URL[] {classes.toUri().toURL()}, DocSnippets.class.getClassLoader());
     }
 
-    /** The test class path, read from the manifest of Surefire's booter jar when it stands in for it. */
-    static String testClassPath() throws IOException {
-        List<String> entries = new ArrayList<>();
-        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
-            Path path = Path.of(entry);
-            if (entry.endsWith(".jar") && path.getFileName().toString().startsWith("surefirebooter")) {
-                try (JarFile jar = new JarFile(path.toFile())) {
-                    Manifest manifest = jar.getManifest();
-                    String classPath = manifest == null ? null : manifest.getMainAttributes().getValue("Class-Path");
-                    if (classPath != null) {
-                        for (String url : classPath.trim().split("\\s+")) {
-                            entries.add(Path.of(path.toUri().resolve(url)).toString());
-                        }
-                        continue;
-                    }
-                }
-            }
-            entries.add(entry);
-        }
-        return String.join(File.pathSeparator, entries);
+    /** The test class path, for javac. */
+    static String testClassPath() {
+        return String.join(File.pathSeparator, TestClassPath.entries().stream().map(Path::toString).toList());
     }
 }

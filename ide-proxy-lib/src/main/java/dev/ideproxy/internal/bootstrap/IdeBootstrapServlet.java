@@ -114,21 +114,17 @@ public final class IdeBootstrapServlet extends HttpServlet {
         String endpoint = parts[2];
         // The API endpoints answer JSON; the ones a browser opens answer a page.
         boolean answersJson = MINT.equals(endpoint) || REVOKE.equals(endpoint) || ACTIVITY.equals(endpoint);
+        String invalid = null;
         if (!request.getRequestURI().equals(contextPath(request) + "/api/dev/" + workspaceId + "/" + endpoint)) {
             // Reached through encoding or dot-segments (e.g. /__ide/%2e%2e/api/dev/...): refuse, as the tunnel does.
-            LOG.info("refused {}: not the plain address of an endpoint", LogSafe.uri(request));
-            count(endpoint, null, TokenOutcome.INVALID);
-            if (answersJson) {
-                Responses.json(response, Failure.BAD_REQUEST, "not a valid address");
-            } else {
-                Responses.page(response, Failure.BAD_REQUEST, "This address is not valid.");
-            }
-            return;
-        }
-        if (!Queries.decodes(request)) {
+            invalid = "not the plain address of an endpoint";
+        } else if (!Queries.decodes(request)) {
             // The containers refuse to decode a query such as ?token=%zz by throwing: Jetty's error page would
             // then show the exception, its stack and the whole address, token included. Answered here instead.
-            LOG.info("refused {}: its query cannot be decoded", LogSafe.uri(request));
+            invalid = "its query cannot be decoded";
+        }
+        if (invalid != null) {
+            LOG.info("refused {}: {}", LogSafe.uri(request), invalid);
             count(endpoint, null, TokenOutcome.INVALID);
             if (answersJson) {
                 Responses.json(response, Failure.BAD_REQUEST, "not a valid address");
