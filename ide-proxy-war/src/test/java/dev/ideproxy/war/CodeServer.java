@@ -91,6 +91,19 @@ final class CodeServer implements AutoCloseable {
         throw new AssertionError("code-server did not start:\n" + output());
     }
 
+    /**
+     * Kills code-server and everything it started (its server, pty host, extension host, shells) with
+     * SIGKILL, as a crash or an OOM kill would: nothing gets to close its connections.
+     */
+    void kill() throws InterruptedException {
+        java.util.List<ProcessHandle> tree = new java.util.ArrayList<>(process.descendants().toList());
+        tree.add(process.toHandle());
+        tree.forEach(ProcessHandle::destroyForcibly);
+        for (ProcessHandle p : tree) {
+            p.onExit().orTimeout(10, TimeUnit.SECONDS).exceptionally(t -> p).join();
+        }
+    }
+
     @Override
     public void close() throws InterruptedException {
         process.descendants().forEach(ProcessHandle::destroy);

@@ -48,7 +48,11 @@ enum Distribution {
      * parameter's value is replaced by that port.
      */
     Running start(Path war, String contextPath, Map<String, String> configuration, Path workDir) throws Exception {
-        int port = freePort();
+        return start(war, contextPath, configuration, workDir, freePort());
+    }
+
+    /** As {@link #start(Path, String, Map, Path)} on a given port: a restart on the port the browser knows. */
+    Running start(Path war, String contextPath, Map<String, String> configuration, Path workDir, int port) throws Exception {
         // "{port}" in a value stands for the port the container gets (e.g. host mode's workspace.origin).
         Map<String, String> params = new java.util.LinkedHashMap<>();
         configuration.forEach((k, v) -> params.put(k, v.replace("{port}", Integer.toString(port))));

@@ -38,8 +38,11 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.Cookie;
@@ -55,6 +58,7 @@ import org.openqa.selenium.WebDriver;
  * names itself in every answer, so the answers say it too.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class LoadBalancerIT {
     static final String SECRET = "balancer-test-secret-0123456789abcdefghij";
@@ -123,9 +127,14 @@ class LoadBalancerIT {
                 Nginx.render(documented, port, List.of(node1.base, node2.base))));
     }
 
-    /** The same keys, access policy and Redis on both nodes; workspace w reaches the node's own upstream. */
+    /**
+     * The same keys, access policy and Redis on both nodes; workspace w reaches the node's own upstream.
+     * Metrics on the loopback only: the live WebSocket relays say which node carries the tab's WebSockets.
+     */
     private static Map<String, String> configuration(RedisServer redis, TaggedUpstream upstream, String ide) {
         return Map.of(
+                "ide-proxy.metrics.prometheus.path", "/api/metrics",
+                "ide-proxy.metrics.prometheus.loopback-only", "true",
                 "ide-proxy.token.secret", SECRET,
                 "ide-proxy.auth.jwt.hs256-secret", PORTAL_SECRET,
                 "ide-proxy.targets", "w=" + upstream.uri() + ",one=" + ide,
@@ -319,6 +328,68 @@ class LoadBalancerIT {
         List<Nginx.Hit> sockets = awaitMatching(mark, h -> h.status() == 101, 1);
         System.out.printf("code-server's WebSockets through nginx, by node: %s%n", sockets.stream()
                 .collect(Collectors.groupingBy(this::node, TreeMap::new, Collectors.counting())));
+    }
+
+    /**
+     * Issue 13, proof 5: the node that carries the tab's WebSockets is stopped (SIGTERM: it drains, closing
+     * them with 1012), and the tab carries on through the other node: it reconnects through nginx by
+     * itself, with the same cookie, without a reload or a new bootstrap, and a terminal command works.
+     * Last: it stops a node.
+     */
+    @Test
+    @Order(Integer.MAX_VALUE)
+    void theTabCarriesOnThroughTheOtherNodeWhenItsNodeStops() throws Exception {
+        CodeServerBrowserIT.requireTools();
+        assertNotNull(codeServer, "code-server was not started");
+        WebDriver browser = CodeServerBrowserIT.browser(work.resolve("chromium-failover"));
+        try {
+            browser.get("http://" + nginx.hostHeader() + mint("one"));
+            CodeServerBrowserIT.await(browser, b -> b.getCurrentUrl().startsWith("http://" + nginx.hostHeader() + "/ide/__ide/one/"),
+                    "redirect into the tunnel");
+            Cookie cookie = browser.manage().getCookieNamed("ide_proxy_session");
+            CodeServerBrowserIT.awaitExplorerShows(browser, "balanced-marker.txt");
+            CodeServerBrowserIT.openTerminal(browser);
+            CodeServerBrowserIT.runInTerminal(browser, "echo before-$((6*7))", "before-42");
+            ((org.openqa.selenium.JavascriptExecutor) browser).executeScript("window.__ideProxyMark = 'same page'");
+
+            // The node with the most live relays carries the workbench's WebSockets (earlier tests closed theirs;
+            // round robin may have sent its two WebSockets to different nodes: then either carries one).
+            int live1 = liveRelays(node1);
+            int live2 = liveRelays(node2);
+            assertTrue(live1 + live2 > 0, "no live WebSocket relay on either node");
+            Distribution.Running stopped = live1 >= live2 ? node1 : node2;
+            Distribution.Running other = stopped == node1 ? node2 : node1;
+            long stopping = System.nanoTime();
+            stopped.process.destroy();
+            assertTrue(stopped.process.waitFor(60, TimeUnit.SECONDS), "the node did not stop after SIGTERM");
+            double stoppedAfter = (System.nanoTime() - stopping) / 1e9;
+
+            CodeServerBrowserIT.runInTerminal(browser, "echo failover-$((6*7))", "failover-42");
+            double answered = (System.nanoTime() - stopping) / 1e9;
+            assertEquals("same page", ((org.openqa.selenium.JavascriptExecutor) browser)
+                    .executeScript("return window.__ideProxyMark"), "the tab carried on without a reload");
+            assertEquals(cookie.getValue(), browser.manage().getCookieNamed("ide_proxy_session").getValue());
+            assertTrue(liveRelays(other) > 0, "the other node carries the tab's WebSockets now");
+            CodeServerBrowserIT.screenshot(browser, "load-balancer-failover");
+            System.out.printf("failover: node %d (%s, live relays %d vs %d) stopped %.1f s after SIGTERM; the terminal"
+                            + " answered through node %d %.1f s after SIGTERM%n", nodeOf.get(stopped.hostHeader()), stopped.kind,
+                    Math.max(live1, live2), Math.min(live1, live2), stoppedAfter, nodeOf.get(other.hostHeader()), answered);
+        } catch (AssertionError | RuntimeException e) {
+            CodeServerBrowserIT.screenshot(browser, "load-balancer-failover-failure");
+            throw new AssertionError(e.getMessage() + "\n--- code-server:\n" + CodeServerBrowserIT.tail(codeServer.output())
+                    + diagnostics(), e);
+        } finally {
+            browser.quit();
+        }
+    }
+
+    /** The node's live WebSocket relays, from its metrics (asked directly, on the loopback). */
+    private int liveRelays(Distribution.Running node) throws Exception {
+        HttpResponse<String> metrics = http.send(HttpRequest.newBuilder(node.uri("/api/metrics")).timeout(WAIT).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, metrics.statusCode(), metrics.body());
+        return (int) metrics.body().lines().filter(l -> l.startsWith("ide_proxy_websocket_relays_live"))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
     }
 
     private String bearer(String workspace) {
