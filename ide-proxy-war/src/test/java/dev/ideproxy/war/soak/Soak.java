@@ -42,7 +42,7 @@ import java.util.regex.Pattern;
  * growing ({@link SoakVerdict}). Run by {@code bench/soak} (30 minutes) and by {@code SoakIT} (2).
  *
  * <p>The load, from {@link #WORKERS} workers, each its own user with its own session, pausing
- * {@link #THINK_MILLIS} between operations: small pages, 4 MiB downloads and uploads, WebSockets
+ * {@link #THINK_MILLIS} between operations ({@link #FAILURE_PAUSE_MILLIS} after a failure): small pages, 4 MiB downloads and uploads, WebSockets
  * opened, echoed (text and binary) and closed, fresh bootstraps (mint with a bearer JWT, then the
  * link); besides, every {@link #revokeInterval} one user's sessions are revoked (and the old cookie
  * must then get 401, its WebSockets 1008) and the worker bootstraps again; every
@@ -58,6 +58,7 @@ import java.util.regex.Pattern;
 public final class Soak {
     static final int WORKERS = 3;
     static final long THINK_MILLIS = 100;
+    static final long FAILURE_PAUSE_MILLIS = 500;
     static final int STREAM_BYTES = 4 << 20;
     static final long TOLERANCE_NANOS = TimeUnit.SECONDS.toNanos(5);
     static final String WORKSPACE = "w1";
@@ -343,6 +344,8 @@ public final class Soak {
                     if (failed(kind, began, this, e)) {
                         cookie = null; // revoked: wait out the revocation's second, then a fresh bootstrap
                         pause(1100);
+                    } else {
+                        pause(FAILURE_PAUSE_MILLIS); // as a browser's retry would: no hammering of a 502
                     }
                 } finally {
                     gate.readLock().unlock();
