@@ -151,13 +151,13 @@ public final class Soak {
             for (int i = 0; i < WORKERS; i++) {
                 workers.add(new Worker("soak-user-" + i, new Random(42 + i)));
             }
+            long start = System.nanoTime();
+            long interval = sampleInterval().toNanos();
             for (Worker worker : workers) {
                 threads.add(daemon(worker, worker.user));
             }
-            threads.add(daemon(this::restarter, "soak-restarter"));
+            threads.add(daemon(() -> restarter(start + interval / 2), "soak-restarter"));
             threads.add(daemon(this::revoker, "soak-revoker"));
-            long start = System.nanoTime();
-            long interval = sampleInterval().toNanos();
             int count = (int) (duration.toNanos() / interval);
             for (int i = 1; i <= count; i++) {
                 sleepUntil(start + i * interval);
@@ -172,7 +172,7 @@ public final class Soak {
             }
         } finally {
             running = false;
-            for (Thread t : threads) {
+            for (Thread t : threads) { // the workers, the restarter and the revoker
                 t.interrupt();
                 t.join(TimeUnit.SECONDS.toMillis(40));
             }
@@ -250,9 +250,13 @@ public final class Soak {
 
     // ------------------------------------------------------------------ the load
 
-    private void restarter() {
+    /**
+     * Restarts the upstream from {@code first} (nanoTime) on: half a sample interval out of step
+     * with the samples, so that they are never taken just after a restart has cut everything.
+     */
+    private void restarter(long first) {
         long interval = restartInterval().toNanos();
-        long next = System.nanoTime() + interval;
+        long next = first;
         while (running) {
             if (!sleepUntil(next)) {
                 return;
