@@ -95,12 +95,19 @@ public final class Soak {
     private volatile boolean running = true;
     private SoakUpstream upstream;
     private SoakProxy proxy;
+    private Path proxyLog;
 
     Soak(Duration duration, Path war, List<String> javaOptions, PrintStream out) {
         this.duration = duration;
         this.war = war;
         this.javaOptions = javaOptions;
         this.out = out;
+    }
+
+    /** Where to write the proxy's own output when the soak ends (null: nowhere). */
+    Soak proxyLog(Path file) {
+        this.proxyLog = file;
+        return this;
     }
 
     /** Every {@code duration / 12}, within 10 s to 1 min: 30 samples in 30 minutes, 12 in 2. */
@@ -181,6 +188,9 @@ public final class Soak {
                 proxy.close();
             }
             upstream.close();
+            if (proxy != null && proxyLog != null) {
+                Files.write(proxyLog, proxy.output(), StandardCharsets.UTF_8);
+            }
             if (proxy != null && !alive) {
                 out.println("the proxy died:\n" + String.join("\n", proxy.output()));
             }
@@ -231,10 +241,22 @@ public final class Soak {
         report.append(String.format(Locale.ROOT, "%noperations that succeeded: %s%nfailures expected (by operation and"
                 + " cause): %d %s; unexpected: %d%n", counts, tolerated.get(), new TreeMap<>(toleratedBy), unexpected.get()));
         unexpectedExamples.forEach(e -> report.append("  unexpected: ").append(e).append('\n'));
+        if (proxy != null) {
+            List<String> log = proxy.output();
+            report.append(String.format(Locale.ROOT, "the proxy's log: %d lines, %d WARNING, %d SEVERE, %d stack-trace"
+                    + " lines%s (not judged)%n", log.size(), log.stream().filter(l -> level(l, "WARNING")).count(),
+                    log.stream().filter(l -> level(l, "SEVERE")).count(),
+                    log.stream().filter(l -> l.startsWith("\tat ")).count(), proxyLog == null ? "" : ", in " + proxyLog));
+        }
         report.append(problems.isEmpty() ? "VERDICT: PASS (nothing keeps growing)\n" : "VERDICT: FAIL\n");
         problems.forEach(p -> report.append("  ").append(p).append('\n'));
         return new Result(samples, judgements, counts, tolerated.get(), unexpected.get(), List.copyOf(unexpectedExamples),
                 problems, report.toString());
+    }
+
+    /** Whether a line of the proxy's log has this level ("12:00:00 WARNING logger - message", or JUL's own format). */
+    private static boolean level(String line, String level) {
+        return line.startsWith(level + ":") || line.matches("^\\S+ " + level + " .*");
     }
 
     static String header() {
@@ -556,18 +578,21 @@ public final class Soak {
     }
 
     /**
-     * {@code Soak <duration> <war> [results file]}: duration as {@code 30m}, {@code 90s}, {@code 1h};
+     * {@code Soak <duration> <war> [results file [proxy log file]]}: duration as {@code 30m}, {@code 90s}, {@code 1h};
      * the proxy's JVM options from {@code -Dsoak.java-options} (default {@link #DEFAULT_JAVA_OPTIONS}).
      * Exits 0 when the verdict is PASS, 1 when FAIL.
      */
     public static void main(String[] args) throws Exception {
         if (args.length < 2) {
-            System.err.println("usage: Soak <duration: 30m, 90s, 1h> <ide-proxy.war> [results file]");
+            System.err.println("usage: Soak <duration: 30m, 90s, 1h> <ide-proxy.war> [results file [proxy log file]]");
             System.exit(2);
         }
         String options = System.getProperty("soak.java-options", "").trim();
         Soak soak = new Soak(parseDuration(args[0]), Path.of(args[1]),
                 options.isEmpty() ? DEFAULT_JAVA_OPTIONS : List.of(options.split("\\s+")), System.out);
+        if (args.length > 3) {
+            soak.proxyLog(Path.of(args[3]));
+        }
         Result result = soak.run();
         System.out.println();
         System.out.print(result.report());
