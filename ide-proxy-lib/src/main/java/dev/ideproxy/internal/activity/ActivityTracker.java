@@ -62,6 +62,8 @@ public final class ActivityTracker {
     // Guarded by this.
     private ScheduledThreadPoolExecutor executor;
     private boolean stopped;
+    /** The background thread, joined by {@link #stop()}. */
+    private volatile Thread thread;
 
     // Confined to the background thread.
     private boolean storeFailing;
@@ -241,6 +243,7 @@ public final class ActivityTracker {
         executor = new ScheduledThreadPoolExecutor(1, runnable -> {
             Thread thread = new Thread(runnable, THREAD_NAME);
             thread.setDaemon(true);
+            this.thread = thread;
             return thread;
         });
         executor.setRemoveOnCancelPolicy(true);
@@ -251,7 +254,10 @@ public final class ActivityTracker {
         executor.scheduleWithFixedDelay(this::reportSafely, every, every, TimeUnit.MILLISECONDS);
     }
 
-    /** Reports one last time (so the store has this node's latest activity), then ends the background thread. */
+    /**
+     * Reports one last time (so the store has this node's latest activity), then ends the background
+     * thread and waits until it has ended (a container checks for threads left behind right after).
+     */
     public void stop() {
         ScheduledThreadPoolExecutor e;
         synchronized (this) {
@@ -274,6 +280,11 @@ public final class ActivityTracker {
         e.shutdownNow();
         try {
             e.awaitTermination(5, TimeUnit.SECONDS);
+            // Terminated means its tasks are done, not that the thread has ended; Tomcat looks right after.
+            Thread t = thread;
+            if (t != null) {
+                t.join(5_000);
+            }
         } catch (InterruptedException ex) {
             Thread.currentThread().interrupt();
         }
