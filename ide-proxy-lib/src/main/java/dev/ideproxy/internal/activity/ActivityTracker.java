@@ -160,10 +160,26 @@ public final class ActivityTracker {
         }
     }
 
-    /** What the listener or the store was last given of an entry. */
+    /**
+     * What the listener or the store was last given of an entry. Its {@code equals} and {@code hashCode}
+     * are written out: the generated ones link through {@code java.lang.runtime.ObjectMethods}, whose
+     * static method handle caches the last record type it was adapted to (its {@code asTypeCache}, in
+     * JDK 17), which kept a redeployed WAR's class loader (Tomcat's leak check reported it).
+     */
     private record Reported(long last, String user, int liveWebSockets) {
         static Reported of(WorkspaceActivity a) {
             return new Reported(a.lastActivity().toEpochMilli(), a.user(), a.liveWebSockets());
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Reported r && r.last == last && r.liveWebSockets == liveWebSockets
+                    && java.util.Objects.equals(r.user, user);
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Objects.hash(last, user, liveWebSockets);
         }
     }
 
