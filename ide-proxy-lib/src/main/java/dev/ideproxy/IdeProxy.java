@@ -31,6 +31,7 @@ import dev.ideproxy.internal.tunnel.IdeTunnelFilter;
 import dev.ideproxy.internal.tunnel.TunnelPaths;
 import dev.ideproxy.internal.tunnel.WorkspaceOrigins;
 import dev.ideproxy.internal.web.ContextShutdown;
+import dev.ideproxy.internal.web.JsonBuffers;
 import dev.ideproxy.internal.web.DrainState;
 import dev.ideproxy.internal.web.TrustedProxies;
 import dev.ideproxy.internal.websocket.WebSocketTunnel;
@@ -149,6 +150,12 @@ public final class IdeProxy {
      * only there.
      */
     public void install(ServletContext context) {
+        // First registered, so released last: Jackson's per-thread buffers must not keep this application.
+        ContextShutdown.register(context, "ide-proxy-json-buffers", JsonBuffers::release);
+        FilterRegistration.Dynamic buffers = context.addFilter("ide-proxy-json-buffers", JsonBuffers.filter());
+        buffers.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST, DispatcherType.ASYNC, DispatcherType.ERROR),
+                false, TunnelPaths.API_MAPPING, HealthServlet.MAPPING, ActivityServlet.MAPPING, TunnelPaths.TUNNEL_MAPPING);
+        buffers.setAsyncSupported(true);
         Predicate<String> validWorkspaceId = id -> id != null && config.workspaceIdPattern().matcher(id).matches();
         ServletRegistration.Dynamic bootstrap = context.addServlet("ide-proxy-bootstrap", new IdeBootstrapServlet(
                 validWorkspaceId, workspaceOrigins, accessPolicy, targetResolver, sessions, limits, clock, telemetry, activity));
@@ -184,6 +191,7 @@ public final class IdeProxy {
         proxy.setLoadOnStartup(1);
         proxy.setInitParameters(IdeProxyServlet.initParameters(config, context));
         context.setAttribute(DRAIN_ATTRIBUTE, (Function<Duration, Boolean>) this::drain);
+        JsonBuffers.track(); // this thread built the keys (and checked them with a token)
         LOG.info("ide-proxy installed on {}: mint and bootstrap at {}, live tunnel at {}",
                 context.getContextPath().isEmpty() ? "/" : context.getContextPath(),
                 TunnelPaths.API_MAPPING, TunnelPaths.TUNNEL_MAPPING);

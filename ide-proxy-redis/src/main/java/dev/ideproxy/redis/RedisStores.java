@@ -90,14 +90,17 @@ public final class RedisStores implements AutoCloseable {
     private final RedisRevocationStore revocationStore;
     private final RedisActivityStore activityStore;
     private volatile boolean closed;
+    /** Every thread of the client and of the stores, joined by {@link #close()}. */
+    private final List<Thread> threads;
 
     private RedisStores(ClientResources resources, RedisClient client, List<AutoCloseable> connections,
-                        ScheduledExecutorService executor, Outage outage, RedisReplayStore replayStore,
+                        ScheduledExecutorService executor, List<Thread> threads, Outage outage, RedisReplayStore replayStore,
                         RedisRevocationStore revocationStore, RedisActivityStore activityStore) {
         this.resources = resources;
         this.client = client;
         this.connections = connections;
         this.executor = executor;
+        this.threads = threads;
         this.outage = outage;
         this.replayStore = replayStore;
         this.revocationStore = revocationStore;
@@ -152,6 +155,17 @@ public final class RedisStores implements AutoCloseable {
         return activityStore;
     }
 
+    /**
+     * Removes what Netty (under Lettuce) keeps in the current thread's {@code ThreadLocal}s: a map,
+     * of a class of this application's class loader, that each thread calling Redis gets. A
+     * container's request threads outlive a redeployed application and would keep that loader, all
+     * its classes and their metaspace (every copy of the WAR stayed in Tomcat 11). Call it after each
+     * request on threads the application does not own; cheap when there is nothing to remove.
+     */
+    public static void forgetThreadLocals() {
+        io.netty.util.concurrent.FastThreadLocal.removeAll();
+    }
+
     /** Closes the connections and stops the Redis client's threads and the stores' own. Idempotent. */
     @Override
     public void close() {
@@ -161,12 +175,12 @@ public final class RedisStores implements AutoCloseable {
         closed = true;
         outage.close();
         revocationStore.close();
-        shutdown(resources, client, connections, executor);
+        shutdown(resources, client, connections, executor, threads);
         LOG.info("Redis stores closed ({})", outage.where());
     }
 
     private static void shutdown(ClientResources resources, RedisClient client, List<AutoCloseable> connections,
-                                 ScheduledExecutorService executor) {
+                                 ScheduledExecutorService executor, List<Thread> threads) {
         if (executor != null) {
             executor.shutdownNow();
         }
@@ -190,6 +204,11 @@ public final class RedisStores implements AutoCloseable {
         try {
             if (executor != null) {
                 executor.awaitTermination(2, TimeUnit.SECONDS);
+            }
+            // Terminated pools may still have threads on their way out; a container looks right after.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+            for (Thread thread : threads) {
+                thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -281,7 +300,10 @@ public final class RedisStores implements AutoCloseable {
             // The URI's timeout bounds the connection handshake (HELLO/AUTH/SELECT); commands get their own below.
             redisUri.setTimeout(connect);
 
+            List<Thread> threads = new java.util.concurrent.CopyOnWriteArrayList<>();
             ClientResources resources = DefaultClientResources.builder()
+                    .threadFactoryProvider(pool -> recording(new io.netty.util.concurrent.DefaultThreadFactory(pool, true),
+                            threads))
                     .ioThreadPoolSize(2)
                     .computationThreadPoolSize(1)
                     // Back within a second or two of Redis, not after Lettuce's default of up to 30 s.
@@ -317,7 +339,7 @@ public final class RedisStores implements AutoCloseable {
                 connections.add(subscription);
                 subscription.setTimeout(background);
 
-                executor = executor();
+                executor = executor(threads);
                 KeyLayout keys = new KeyLayout(keyPrefix);
                 RedisReplayStore replay = new RedisReplayStore(requests.sync(), keys, outage);
                 RedisRevocationStore revocations = new RedisRevocationStore(backgroundConnection.sync(),
@@ -331,17 +353,29 @@ public final class RedisStores implements AutoCloseable {
                 LOG.info("Redis stores connected to {} (key prefix {}, command timeout {} ms): used tokens,"
                         + " revocations and workspace activity are shared by every node using it", where, keyPrefix,
                         commandTimeout.toMillis());
-                return new RedisStores(resources, client, connections, executor, outage, replay, revocations, activity);
+                return new RedisStores(resources, client, connections, executor, threads, outage, replay, revocations,
+                        activity);
             } catch (RuntimeException e) {
-                shutdown(resources, client, connections, executor);
+                shutdown(resources, client, connections, executor, threads);
                 throw startFailure(e, where, secrets);
             }
         }
 
-        private static ScheduledExecutorService executor() {
+        /** Lettuce's threads as Netty makes them, each also added to {@code threads}. */
+        private static java.util.concurrent.ThreadFactory recording(java.util.concurrent.ThreadFactory factory,
+                                                                     List<Thread> threads) {
+            return runnable -> {
+                Thread thread = factory.newThread(runnable);
+                threads.add(thread);
+                return thread;
+            };
+        }
+
+        private static ScheduledExecutorService executor(List<Thread> threads) {
             ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, runnable -> {
                 Thread thread = new Thread(runnable, "ide-proxy-redis-revocations");
                 thread.setDaemon(true);
+                threads.add(thread);
                 return thread;
             });
             executor.setRemoveOnCancelPolicy(true);

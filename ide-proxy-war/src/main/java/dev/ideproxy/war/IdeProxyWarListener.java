@@ -47,12 +47,21 @@ public final class IdeProxyWarListener implements ServletContextListener {
             throw e;
         }
         this.assembly = assembly;
+        if (assembly.stores() != null) {
+            // Netty's per-thread maps must not stay on the container's threads (see RedisStores.forgetThreadLocals).
+            jakarta.servlet.FilterRegistration.Dynamic forget = context.addFilter("ide-proxy-redis-thread-locals",
+                    new ForgetThreadLocals());
+            forget.addMappingForUrlPatterns(java.util.EnumSet.of(jakarta.servlet.DispatcherType.REQUEST,
+                    jakarta.servlet.DispatcherType.ASYNC, jakarta.servlet.DispatcherType.ERROR), false, "/*");
+            forget.setAsyncSupported(true);
+        }
         assembly.proxy().install(context);
         if (assembly.metrics() != null) {
             assembly.metrics().install(context);
             LOG.info("ide-proxy metrics served at {}", assembly.metrics().describe(context.getContextPath()));
         }
         Demo.announce(assembly.proxy(), context);
+        RedisStores.forgetThreadLocals(); // this thread connected to Redis
     }
 
     @Override
@@ -62,6 +71,20 @@ public final class IdeProxyWarListener implements ServletContextListener {
         if (assembly != null) {
             assembly.close();
             assembly = null;
+            RedisStores.forgetThreadLocals();
+        }
+    }
+
+    /** Forgets Netty's per-thread state after each request (Redis is called on the container's threads). */
+    private static final class ForgetThreadLocals implements jakarta.servlet.Filter {
+        @Override
+        public void doFilter(jakarta.servlet.ServletRequest request, jakarta.servlet.ServletResponse response,
+                             jakarta.servlet.FilterChain chain) throws java.io.IOException, jakarta.servlet.ServletException {
+            try {
+                chain.doFilter(request, response);
+            } finally {
+                RedisStores.forgetThreadLocals();
+            }
         }
     }
 

@@ -86,7 +86,8 @@ enum Distribution {
             xml.append("</Configure>\n");
             Files.writeString(base.resolve("webapps").resolve(name + ".xml"), xml);
             pb = new ProcessBuilder(java(), "-Xmx384m", "-jar", home.resolve("start.jar").toString(), "jetty.home=" + home,
-                    "jetty.base=" + base, "jetty.http.host=127.0.0.1", "jetty.http.port=" + port);
+                    "jetty.base=" + base, "jetty.http.host=127.0.0.1", "jetty.http.port=" + port,
+                    "jetty.deploy.scanInterval=1"); // hot redeploy on a changed context XML (off by default in 12.1)
         } else {
             Path home = home();
             for (String dir : List.of("logs", "temp", "work", "webapps", "conf/Catalina/localhost")) {
@@ -100,7 +101,10 @@ enum Distribution {
             Path serverXml = base.resolve("conf/server.xml");
             String server = Files.readString(serverXml)
                     .replace("<Server port=\"8005\"", "<Server port=\"-1\"")
-                    .replace("<Connector port=\"8080\"", "<Connector address=\"127.0.0.1\" port=\"" + port + "\"");
+                    .replace("<Connector port=\"8080\"", "<Connector address=\"127.0.0.1\" port=\"" + port + "\"")
+                    // autoDeploy checks every second, not 10: a touched context file redeploys at once.
+                    .replace("<Engine name=\"Catalina\" defaultHost=\"localhost\">",
+                            "<Engine name=\"Catalina\" defaultHost=\"localhost\" backgroundProcessorDelay=\"1\">");
             Files.writeString(serverXml, server);
             Files.copy(war, base.resolve("webapps").resolve(name + ".war"), StandardCopyOption.REPLACE_EXISTING);
             StringBuilder xml = new StringBuilder("<Context>\n");
@@ -109,6 +113,10 @@ enum Distribution {
             xml.append("</Context>\n");
             Files.writeString(base.resolve("conf/Catalina/localhost").resolve(name + ".xml"), xml);
             pb = new ProcessBuilder(java(), "-Xmx384m",
+                    // As catalina.sh opens them: without, Tomcat cannot check for ThreadLocal and RMI leaks.
+                    "--add-opens=java.base/java.lang=ALL-UNNAMED", "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
+                    "--add-opens=java.base/java.io=ALL-UNNAMED", "--add-opens=java.base/java.util=ALL-UNNAMED",
+                    "--add-opens=java.base/java.util.concurrent=ALL-UNNAMED", "--add-opens=java.rmi/sun.rmi.transport=ALL-UNNAMED",
                     "-Dcatalina.home=" + home, "-Dcatalina.base=" + base, "-Djava.io.tmpdir=" + base.resolve("temp"),
                     "-Djava.util.logging.manager=org.apache.juli.ClassLoaderLogManager",
                     "-Djava.util.logging.config.file=" + base.resolve("conf/logging.properties"),

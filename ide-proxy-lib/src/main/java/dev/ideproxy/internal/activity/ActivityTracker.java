@@ -62,6 +62,8 @@ public final class ActivityTracker {
     // Guarded by this.
     private ScheduledThreadPoolExecutor executor;
     private boolean stopped;
+    /** The background thread, joined by {@link #stop()}. */
+    private volatile Thread thread;
 
     // Confined to the background thread.
     private boolean storeFailing;
@@ -158,10 +160,26 @@ public final class ActivityTracker {
         }
     }
 
-    /** What the listener or the store was last given of an entry. */
+    /**
+     * What the listener or the store was last given of an entry. Its {@code equals} and {@code hashCode}
+     * are written out: the generated ones link through {@code java.lang.runtime.ObjectMethods}, whose
+     * static method handle caches the last record type it was adapted to (its {@code asTypeCache}, in
+     * JDK 17), which kept a redeployed WAR's class loader (Tomcat's leak check reported it).
+     */
     private record Reported(long last, String user, int liveWebSockets) {
         static Reported of(WorkspaceActivity a) {
             return new Reported(a.lastActivity().toEpochMilli(), a.user(), a.liveWebSockets());
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Reported r && r.last == last && r.liveWebSockets == liveWebSockets
+                    && java.util.Objects.equals(r.user, user);
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Objects.hash(last, user, liveWebSockets);
         }
     }
 
@@ -241,6 +259,7 @@ public final class ActivityTracker {
         executor = new ScheduledThreadPoolExecutor(1, runnable -> {
             Thread thread = new Thread(runnable, THREAD_NAME);
             thread.setDaemon(true);
+            this.thread = thread;
             return thread;
         });
         executor.setRemoveOnCancelPolicy(true);
@@ -251,7 +270,10 @@ public final class ActivityTracker {
         executor.scheduleWithFixedDelay(this::reportSafely, every, every, TimeUnit.MILLISECONDS);
     }
 
-    /** Reports one last time (so the store has this node's latest activity), then ends the background thread. */
+    /**
+     * Reports one last time (so the store has this node's latest activity), then ends the background
+     * thread and waits until it has ended (a container checks for threads left behind right after).
+     */
     public void stop() {
         ScheduledThreadPoolExecutor e;
         synchronized (this) {
@@ -274,6 +296,11 @@ public final class ActivityTracker {
         e.shutdownNow();
         try {
             e.awaitTermination(5, TimeUnit.SECONDS);
+            // Terminated means its tasks are done, not that the thread has ended; Tomcat looks right after.
+            Thread t = thread;
+            if (t != null) {
+                t.join(5_000);
+            }
         } catch (InterruptedException ex) {
             Thread.currentThread().interrupt();
         }

@@ -30,7 +30,9 @@ public final class Responses {
 
     /** Writes {@code body} as JSON with a status and no-store caching. */
     public static void writeJson(HttpServletResponse response, int status, Map<String, ?> body) throws IOException {
-        write(response, status, "application/json;charset=utf-8", JSON.writeValueAsString(body) + "\n");
+        String json = JSON.writeValueAsString(body);
+        JsonBuffers.track(); // this may run on a container thread outside ide-proxy's filters (an async failure)
+        write(response, status, "application/json;charset=utf-8", json + "\n");
     }
 
     /** A small HTML page whose title is the failure's and whose text is {@code message}. */

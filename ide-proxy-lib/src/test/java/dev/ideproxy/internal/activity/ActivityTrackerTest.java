@@ -20,14 +20,37 @@ import org.junit.jupiter.api.Test;
 /**
  * The tracker's bookkeeping without threads or servers ({@link ActivityTracker#report()} called by
  * the test): what the listener and the store are given, the fleet's answer merged with this node's,
- * a store that fails and recovers, and entries forgotten after the retention. The endpoints, the
- * relay and the background thread are tested end to end in {@code dev.ideproxy.activity}.
+ * a store that fails and recovers, and entries forgotten after the retention; and that the background
+ * thread is gone once stopped. The endpoints, the relay and the background thread are tested end to
+ * end in {@code dev.ideproxy.activity}.
  */
 class ActivityTrackerTest {
     private static final Duration INTERVAL = Duration.ofSeconds(60);
     private final MutableClock clock = new MutableClock(Instant.parse("2026-12-01T10:00:00Z"));
     private final List<WorkspaceActivity> heard = new ArrayList<>();
     private final FleetStore store = new FleetStore();
+
+    /**
+     * Tomcat looks for threads left behind as soon as the web application has stopped: the thread
+     * must be gone when {@code stop()} returns, not merely have finished its tasks (a redeploy in
+     * Tomcat 11 reported "appears to have started a thread named [ide-proxy-activity] but has failed
+     * to stop it" 2 times in 20).
+     */
+    @Test
+    void whenStopReturnsTheBackgroundThreadHasEnded() {
+        long before = activityThreads();
+        for (int i = 0; i < 200; i++) {
+            ActivityTracker tracker = new ActivityTracker(clock, Duration.ofMillis(1), Duration.ofDays(7), null, null);
+            tracker.start();
+            tracker.stop();
+            assertEquals(before, activityThreads(), "round " + i + ": the thread outlived stop()");
+        }
+    }
+
+    private static long activityThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.isAlive() && t.getName().equals(ActivityTracker.THREAD_NAME)).count();
+    }
 
     @Test
     void theListenerHearsOfChangesOnlyAndFramesAdvanceTimeNeverBack() {
