@@ -9,9 +9,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -35,23 +32,12 @@ class DistributionIT {
     static final String PORTAL_SECRET = "distribution-portal-secret-0123456789abcdef";
 
     private String bearerFor(String workspace) {
-        return JWT.create().withSubject("alice").withArrayClaim("workspaces", new String[] {workspace})
-                .withExpiresAt(Instant.now().plusSeconds(60)).sign(Algorithm.HMAC256(PORTAL_SECRET));
+        return WarPortal.bearer(PORTAL_SECRET, "alice", workspace);
     }
 
     /** Mint and bootstrap for {@code workspace}; returns the session cookie's {@code name=value}. */
     private String session(Distribution.Running container, String workspace, String bearer) throws Exception {
-        HttpResponse<String> minted = http.send(HttpRequest.newBuilder(container.uri("/api/dev/" + workspace + "/ide-token"))
-                .header("Authorization", "Bearer " + bearer).POST(HttpRequest.BodyPublishers.noBody()).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, minted.statusCode(), minted.body());
-        Matcher m = Pattern.compile("\"bootstrapUrl\":\"/ide(/api/dev/[^\"]+)\"").matcher(minted.body());
-        assertTrue(m.find(), minted.body());
-        HttpResponse<String> boot = http.send(HttpRequest.newBuilder(container.uri(m.group(1))).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertEquals(303, boot.statusCode(), boot.body());
-        String setCookie = boot.headers().firstValue("Set-Cookie").orElseThrow();
-        return setCookie.substring(0, setCookie.indexOf(';'));
+        return WarPortal.session(http, container.uri("/api/dev/" + workspace + "/ide-token"), bearer);
     }
 
     @TempDir
@@ -97,42 +83,16 @@ class DistributionIT {
 
             // WebSocket: a cookie for ws1, then text and a 1 MiB binary message (far above the containers' defaults).
             String wsCookie = session(container, "ws1", bearerFor("ws1"));
-            BlockingQueue<Object> received = new LinkedBlockingQueue<>();
+            WholeMessages received = new WholeMessages();
             WebSocket socket = http.newWebSocketBuilder().header("Cookie", wsCookie)
-                    .buildAsync(URI.create("ws://" + container.hostHeader() + "/ide/__ide/ws1/socket?x=1"), new WebSocket.Listener() {
-                        final StringBuilder text = new StringBuilder();
-                        java.io.ByteArrayOutputStream binary = new java.io.ByteArrayOutputStream();
-
-                        @Override
-                        public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
-                            text.append(data);
-                            if (last) {
-                                received.add(text.toString());
-                                text.setLength(0);
-                            }
-                            ws.request(1);
-                            return null;
-                        }
-
-                        @Override
-                        public CompletionStage<?> onBinary(WebSocket ws, ByteBuffer data, boolean last) {
-                            byte[] bytes = new byte[data.remaining()];
-                            data.get(bytes);
-                            binary.writeBytes(bytes);
-                            if (last) {
-                                received.add(binary.toByteArray());
-                                binary = new java.io.ByteArrayOutputStream();
-                            }
-                            ws.request(1);
-                            return null;
-                        }
-                    }).get(20, TimeUnit.SECONDS);
+                    .buildAsync(URI.create("ws://" + container.hostHeader() + "/ide/__ide/ws1/socket?x=1"), received)
+                    .get(20, TimeUnit.SECONDS);
             socket.sendText("hello", true).get(10, TimeUnit.SECONDS);
-            assertEquals("echo:/socket:hello", received.poll(20, TimeUnit.SECONDS));
+            assertEquals("echo:/socket:hello", received.nextText(Duration.ofSeconds(20)));
             byte[] big = new byte[1 << 20];
             new java.util.Random(7).nextBytes(big);
             socket.sendBinary(ByteBuffer.wrap(big), true).get(20, TimeUnit.SECONDS);
-            Object echoed = received.poll(30, TimeUnit.SECONDS);
+            Object echoed = received.next(Duration.ofSeconds(30));
             assertTrue(echoed instanceof byte[] b && java.util.Arrays.equals(big, b), "1 MiB binary echoed intact");
             socket.sendClose(WebSocket.NORMAL_CLOSURE, "bye").get(10, TimeUnit.SECONDS);
 

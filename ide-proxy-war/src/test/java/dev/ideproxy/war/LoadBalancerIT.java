@@ -1,7 +1,6 @@
 package dev.ideproxy.war;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -23,13 +22,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
@@ -250,13 +246,13 @@ class LoadBalancerIT {
             int ws2 = upstream2.webSockets.get();
             Map<Integer, Integer> socketsBy = new TreeMap<>();
             for (int i = 0; i < 4; i++) {
-                BlockingQueue<String> received = new LinkedBlockingQueue<>();
+                WholeMessages received = new WholeMessages();
                 WebSocket socket = http.newWebSocketBuilder().header("Cookie", cookie)
                         .header("Origin", "http://" + nginx.hostHeader())
-                        .buildAsync(URI.create("ws://" + nginx.hostHeader() + "/ide/__ide/w/socket-" + i), listener(received))
+                        .buildAsync(URI.create("ws://" + nginx.hostHeader() + "/ide/__ide/w/socket-" + i), received)
                         .get(WAIT.toSeconds(), TimeUnit.SECONDS);
                 socket.sendText("hello-" + i, true).get(WAIT.toSeconds(), TimeUnit.SECONDS);
-                String echo = received.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
+                String echo = received.nextText(WAIT);
                 assertNotNull(echo, "no echo through nginx");
                 Matcher m = Pattern.compile("node([12])-upstream:/socket-" + i + ":hello-" + i).matcher(echo);
                 assertTrue(m.matches(), echo);
@@ -458,22 +454,6 @@ class LoadBalancerIT {
         return hits;
     }
 
-    private static WebSocket.Listener listener(BlockingQueue<String> received) {
-        return new WebSocket.Listener() {
-            final StringBuilder text = new StringBuilder();
-
-            @Override
-            public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
-                text.append(data);
-                if (last) {
-                    received.add(text.toString());
-                    text.setLength(0);
-                }
-                ws.request(1);
-                return null;
-            }
-        };
-    }
 
     private String diagnostics() {
         return "\n--- nginx error log:\n" + CodeServerBrowserIT.tail(nginx.errorLog())

@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.auth0.jwt.JWT;
-import com.auth0.jwt.algorithms.Algorithm;
 import dev.ideproxy.testing.Scrape;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -16,16 +14,10 @@ import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -186,42 +178,20 @@ class MetricsWarIT {
 
     /** Mint and bootstrap for {@code workspace} as alice; returns the session cookie's {@code name=value}. */
     private String session(Distribution.Running container, String workspace) throws Exception {
-        String bearer = JWT.create().withSubject("alice").withArrayClaim("workspaces", new String[] {workspace})
-                .withExpiresAt(Instant.now().plusSeconds(60)).sign(Algorithm.HMAC256(PORTAL_SECRET));
-        HttpResponse<String> minted = http.send(HttpRequest.newBuilder(container.uri("/api/dev/" + workspace + "/ide-token"))
-                .header("Authorization", "Bearer " + bearer).POST(HttpRequest.BodyPublishers.noBody()).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, minted.statusCode(), minted.body());
-        Matcher m = Pattern.compile("\"bootstrapUrl\":\"/ide(/api/dev/[^\"]+)\"").matcher(minted.body());
-        assertTrue(m.find(), minted.body());
-        HttpResponse<String> boot = get(container, m.group(1), Map.of());
-        assertEquals(303, boot.statusCode(), boot.body());
-        String setCookie = boot.headers().firstValue("Set-Cookie").orElseThrow();
-        return setCookie.substring(0, setCookie.indexOf(';'));
+        return WarPortal.session(http, container.uri("/api/dev/" + workspace + "/ide-token"),
+                WarPortal.bearer(PORTAL_SECRET, "alice", workspace));
     }
 
     /** Sends each text over a WebSocket to {@code /__ide/ws1/socket}, collects the echoes, closes with 1000. */
     private List<String> webSocketEcho(Distribution.Running container, String cookie, String... texts) throws Exception {
-        BlockingQueue<String> received = new LinkedBlockingQueue<>();
+        WholeMessages received = new WholeMessages();
         WebSocket socket = http.newWebSocketBuilder().header("Cookie", cookie)
-                .buildAsync(URI.create("ws://" + container.hostHeader() + "/ide/__ide/ws1/socket"), new WebSocket.Listener() {
-                    final StringBuilder text = new StringBuilder();
-
-                    @Override
-                    public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
-                        text.append(data);
-                        if (last) {
-                            received.add(text.toString());
-                            text.setLength(0);
-                        }
-                        ws.request(1);
-                        return null;
-                    }
-                }).get(10, TimeUnit.SECONDS);
+                .buildAsync(URI.create("ws://" + container.hostHeader() + "/ide/__ide/ws1/socket"), received)
+                .get(10, TimeUnit.SECONDS);
         List<String> echoes = new java.util.ArrayList<>();
         for (String text : texts) {
             socket.sendText(text, true).get(10, TimeUnit.SECONDS);
-            echoes.add(received.poll(10, TimeUnit.SECONDS));
+            echoes.add(received.nextText(java.time.Duration.ofSeconds(10)));
         }
         socket.sendClose(1000, "done").get(10, TimeUnit.SECONDS);
         return echoes;

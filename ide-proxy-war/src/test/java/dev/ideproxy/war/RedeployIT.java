@@ -3,8 +3,6 @@ package dev.ideproxy.war;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.auth0.jwt.JWT;
-import com.auth0.jwt.algorithms.Algorithm;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -18,14 +16,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -264,77 +257,32 @@ class RedeployIT {
         assertEquals(200, metrics.statusCode(), metrics.body());
 
         String wsCookie = session(container, "ws1");
-        Echoes echoes = new Echoes();
+        WholeMessages echoes = new WholeMessages();
         WebSocket socket = http.newWebSocketBuilder().header("Cookie", wsCookie)
                 .buildAsync(URI.create("ws://" + container.hostHeader() + "/ide/__ide/ws1/socket"), echoes)
                 .get(20, TimeUnit.SECONDS);
         socket.sendText("hello", true).get(10, TimeUnit.SECONDS);
-        assertEquals("echo:/socket:hello", echoes.received.poll(20, TimeUnit.SECONDS));
+        assertEquals("echo:/socket:hello", echoes.nextText(java.time.Duration.ofSeconds(20)));
         return new Open(socket, echoes);
     }
 
     /** A WebSocket session left open, and what it received. */
-    record Open(WebSocket socket, Echoes echoes) {
+    record Open(WebSocket socket, WholeMessages echoes) {
     }
 
     /** Waits until the redeploy has closed the session; returns its close code (1006 for a dropped connection). */
     private static int awaitClosed(Open open, Distribution.Running container) throws Exception {
         try {
-            return open.echoes().closed.get(30, TimeUnit.SECONDS);
+            return open.echoes().closed().get(30, TimeUnit.SECONDS);
         } catch (java.util.concurrent.TimeoutException e) {
             throw new AssertionError("the redeploy left a WebSocket open:\n" + String.join("\n", container.output));
         }
     }
 
-    /** Collects text messages and the close code. */
-    static final class Echoes implements WebSocket.Listener {
-        final BlockingQueue<String> received = new LinkedBlockingQueue<>();
-        final CompletableFuture<Integer> closed = new CompletableFuture<>();
-        private final StringBuilder text = new StringBuilder();
-
-        @Override
-        public void onOpen(WebSocket ws) {
-            ws.request(1);
-        }
-
-        @Override
-        public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
-            text.append(data);
-            if (last) {
-                received.add(text.toString());
-                text.setLength(0);
-            }
-            ws.request(1);
-            return null;
-        }
-
-        @Override
-        public CompletionStage<?> onClose(WebSocket ws, int statusCode, String reason) {
-            closed.complete(statusCode);
-            return null;
-        }
-
-        @Override
-        public void onError(WebSocket ws, Throwable error) {
-            closed.complete(1006);
-        }
-    }
-
     /** Mint and bootstrap for {@code workspace}; returns the session cookie's {@code name=value}. */
     private String session(Distribution.Running container, String workspace) throws Exception {
-        String bearer = JWT.create().withSubject("alice").withArrayClaim("workspaces", new String[] {workspace})
-                .withExpiresAt(Instant.now().plusSeconds(60)).sign(Algorithm.HMAC256(PORTAL_SECRET));
-        HttpResponse<String> minted = http.send(HttpRequest.newBuilder(container.uri("/api/dev/" + workspace + "/ide-token"))
-                .header("Authorization", "Bearer " + bearer).POST(HttpRequest.BodyPublishers.noBody()).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, minted.statusCode(), minted.body());
-        Matcher m = Pattern.compile("\"bootstrapUrl\":\"/ide(/api/dev/[^\"]+)\"").matcher(minted.body());
-        assertTrue(m.find(), minted.body());
-        HttpResponse<String> boot = http.send(HttpRequest.newBuilder(container.uri(m.group(1))).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertEquals(303, boot.statusCode(), boot.body());
-        String setCookie = boot.headers().firstValue("Set-Cookie").orElseThrow();
-        return setCookie.substring(0, setCookie.indexOf(';'));
+        return WarPortal.session(http, container.uri("/api/dev/" + workspace + "/ide-token"),
+                WarPortal.bearer(PORTAL_SECRET, "alice", workspace));
     }
 
     /**

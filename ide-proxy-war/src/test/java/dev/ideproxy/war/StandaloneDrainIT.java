@@ -23,8 +23,6 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -139,21 +137,8 @@ class StandaloneDrainIT {
     }
 
     private String session(String base, String workspace) throws Exception {
-        String bearer = com.auth0.jwt.JWT.create().withSubject("alice")
-                .withArrayClaim("workspaces", new String[] {workspace})
-                .withExpiresAt(Instant.now().plusSeconds(60))
-                .sign(com.auth0.jwt.algorithms.Algorithm.HMAC256(PORTAL_SECRET));
-        HttpResponse<String> minted = http.send(HttpRequest.newBuilder(URI.create(base + "/api/dev/" + workspace + "/ide-token"))
-                .header("Authorization", "Bearer " + bearer).POST(HttpRequest.BodyPublishers.noBody()).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, minted.statusCode(), minted.body());
-        Matcher m = Pattern.compile("\"bootstrapUrl\":\"([^\"]+)\"").matcher(minted.body());
-        assertTrue(m.find(), minted.body());
-        HttpResponse<String> boot = http.send(HttpRequest.newBuilder(URI.create(base + m.group(1))).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertEquals(303, boot.statusCode());
-        String cookie = boot.headers().firstValue("Set-Cookie").orElseThrow();
-        return cookie.substring(0, cookie.indexOf(';'));
+        return WarPortal.session(http, URI.create(base + "/api/dev/" + workspace + "/ide-token"),
+                WarPortal.bearer(PORTAL_SECRET, "alice", workspace));
     }
 
     private void awaitLine(List<String> output, String fragment) throws InterruptedException {

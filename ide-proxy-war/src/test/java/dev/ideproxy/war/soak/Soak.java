@@ -2,6 +2,7 @@ package dev.ideproxy.war.soak;
 
 import com.auth0.jwt.JWT;
 import com.auth0.jwt.algorithms.Algorithm;
+import dev.ideproxy.war.WholeMessages;
 import dev.ideproxy.war.soak.SoakProxy.Sample;
 import dev.ideproxy.war.soak.SoakVerdict.Judgement;
 import java.io.IOException;
@@ -25,11 +26,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -420,25 +418,25 @@ public final class Soak {
 
         /** Opens a WebSocket, echoes five texts 200 ms apart and one 64 KiB binary, closes with 1000. */
         void webSocket() throws Exception {
-            BlockingQueue<Object> received = new LinkedBlockingQueue<>();
+            WholeMessages received = new WholeMessages();
             WebSocket socket = http.newWebSocketBuilder().header("Cookie", cookie).connectTimeout(Duration.ofSeconds(10))
                     .buildAsync(URI.create(proxy.base().replace("http:", "ws:") + "/__ide/" + WORKSPACE + "/ws/"
-                            + user), new Collector(received)).get(20, TimeUnit.SECONDS);
+                            + user), received).get(20, TimeUnit.SECONDS);
             try {
                 for (int i = 0; i < 5; i++) {
                     socket.sendText("m" + i, true).get(10, TimeUnit.SECONDS);
-                    Object echo = received.poll(10, TimeUnit.SECONDS);
+                    Object echo = received.next(Duration.ofSeconds(10));
                     check(("echo:m" + i).equals(echo), "echo " + i + " was " + echo);
                     Thread.sleep(200);
                 }
                 byte[] binary = new byte[64 * 1024];
                 random.nextBytes(binary);
                 socket.sendBinary(ByteBuffer.wrap(binary), true).get(10, TimeUnit.SECONDS);
-                Object echo = received.poll(10, TimeUnit.SECONDS);
+                Object echo = received.next(Duration.ofSeconds(10));
                 check(echo instanceof byte[] b && Arrays.equals(b, binary), "binary echo was " + echo);
                 socket.sendClose(WebSocket.NORMAL_CLOSURE, "done").get(10, TimeUnit.SECONDS);
-                Object closed = received.poll(10, TimeUnit.SECONDS);
-                check(("closed:" + WebSocket.NORMAL_CLOSURE).equals(closed), "the close was answered with " + closed);
+                Integer closed = received.closed().completeOnTimeout(null, 10, TimeUnit.SECONDS).get();
+                check(Integer.valueOf(WebSocket.NORMAL_CLOSURE).equals(closed), "the close was answered with " + closed);
             } finally {
                 socket.abort();
             }
@@ -446,49 +444,6 @@ public final class Soak {
 
         HttpRequest.Builder tunnel(String path) {
             return get("/__ide/" + WORKSPACE + path).header("Cookie", cookie);
-        }
-    }
-
-    /** Collects whole text (String) and binary (byte[]) messages, and the close ({@code closed:<code>}). */
-    private record Collector(BlockingQueue<Object> received, StringBuilder text, java.io.ByteArrayOutputStream binary)
-            implements WebSocket.Listener {
-        Collector(BlockingQueue<Object> received) {
-            this(received, new StringBuilder(), new java.io.ByteArrayOutputStream());
-        }
-
-        @Override
-        public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
-            text.append(data);
-            if (last) {
-                received.add(text.toString());
-                text.setLength(0);
-            }
-            ws.request(1);
-            return null;
-        }
-
-        @Override
-        public CompletionStage<?> onBinary(WebSocket ws, ByteBuffer data, boolean last) {
-            byte[] chunk = new byte[data.remaining()];
-            data.get(chunk);
-            binary.writeBytes(chunk);
-            if (last) {
-                received.add(binary.toByteArray());
-                binary.reset();
-            }
-            ws.request(1);
-            return null;
-        }
-
-        @Override
-        public CompletionStage<?> onClose(WebSocket ws, int code, String reason) {
-            received.add("closed:" + code);
-            return null;
-        }
-
-        @Override
-        public void onError(WebSocket ws, Throwable error) {
-            received.add("error:" + error);
         }
     }
 
