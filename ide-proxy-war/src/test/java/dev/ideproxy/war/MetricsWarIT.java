@@ -74,8 +74,10 @@ class MetricsWarIT {
             List<String> echoes = webSocketEcho(container, session(container, "ws1"), "one", "two");
             assertEquals(List.of("echo:/socket:one", "echo:/socket:two"), echoes);
 
+            // The relay's close is counted and its gauge lowered as it ends, a moment apart: wait for both.
             Scrape after = await(container, s -> s.delta(before, "ide_proxy_tunnel_requests_seconds_count") >= 4
-                    && s.delta(before, "ide_proxy_websocket_relays_closed_total") >= 1);
+                    && s.delta(before, "ide_proxy_websocket_relays_closed_total") >= 1
+                    && s.value("ide_proxy_websocket_relays_live") == 0);
             String requests = "ide_proxy_tunnel_requests_seconds_count";
             assertEquals(3, after.delta(before, requests, "method", "GET", "status", "2xx", "outcome", "proxied"), after.text());
             assertEquals(1, after.delta(before, requests, "method", "GET", "status", "1xx", "outcome", "upgraded"));
