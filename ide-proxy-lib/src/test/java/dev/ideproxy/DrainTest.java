@@ -60,12 +60,12 @@ class DrainTest {
         ws.close();
     }
 
-    private IdeProxy proxy(Upstream http, String drainTimeout) {
+    private IdeProxy proxy(Upstream http) {
         return IdeProxy.builder(IdeProxyConfig.builder()
                         .set(ConfigOption.TOKEN_SECRET, Portal.PROXY_SECRET)
                         .set(ConfigOption.AUTH_JWT_HS256_SECRET, Portal.BEARER_SECRET)
                         .set(ConfigOption.TARGETS, "a=" + http.uri() + ",w=" + ws.uri())
-                        .set(ConfigOption.SHUTDOWN_DRAIN_TIMEOUT, drainTimeout)
+                        .set(ConfigOption.SHUTDOWN_DRAIN_TIMEOUT, "30s") // what an undeploy waits at most
                         .build())
                 .build();
     }
@@ -74,7 +74,7 @@ class DrainTest {
     @EnumSource(Container.class)
     void aDrainLetsExchangesFinishAndSendsWebSocketsElsewhere(Container kind) throws Exception {
         try (Upstream http = new Upstream("H")) {
-            IdeProxy proxy = proxy(http, "30s");
+            IdeProxy proxy = proxy(http);
             try (Container.Running server = kind.start("", proxy)) {
                 Browser browser = new Browser(server);
                 String onA = browser.session("a", "alice");
@@ -111,12 +111,9 @@ class DrainTest {
     @EnumSource(Container.class)
     void whatOutlivesTheDrainTimeoutIsCut(Container kind) throws Exception {
         try (Upstream http = new Upstream("H")) {
-            IdeProxy proxy = proxy(http, "30s");
+            IdeProxy proxy = proxy(http);
             try (Container.Running server = kind.start("", proxy)) {
-                Browser browser = new Browser(server);
-                String onA = browser.session("a", "alice");
-                EventStream events = EventStream.open(server, browser, "/__ide/a/events", onA);
-                assertEquals("data: first", events.nextData());
+                EventStream events = EventStream.afterFirstEvent(server);
 
                 long start = System.nanoTime();
                 assertFalse(proxy.drain(Duration.ofMillis(500)), "the stream was still open");
@@ -139,12 +136,9 @@ class DrainTest {
     @EnumSource(Container.class)
     void anUndeployDrainsFirst(Container kind) throws Exception {
         try (Upstream http = new Upstream("H")) {
-            IdeProxy proxy = proxy(http, "30s");
+            IdeProxy proxy = proxy(http);
             try (Container.Running server = kind.start("", proxy)) {
-                Browser browser = new Browser(server);
-                String onA = browser.session("a", "alice");
-                EventStream events = EventStream.open(server, browser, "/__ide/a/events", onA);
-                assertEquals("data: first", events.nextData());
+                EventStream events = EventStream.afterFirstEvent(server);
 
                 CompletableFuture<Void> undeploy = CompletableFuture.runAsync(() -> {
                     try {
@@ -172,6 +166,14 @@ class DrainTest {
             assertEquals(200, response.statusCode());
             return new EventStream(new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8)),
                     response.body());
+        }
+
+        /** A session on workspace a, and its event stream once the first event came. */
+        static EventStream afterFirstEvent(Container.Running server) throws IOException, InterruptedException {
+            Browser browser = new Browser(server);
+            EventStream events = open(server, browser, "/__ide/a/events", browser.session("a", "alice"));
+            assertEquals("data: first", events.nextData());
+            return events;
         }
 
         /** The next {@code data:} line. */

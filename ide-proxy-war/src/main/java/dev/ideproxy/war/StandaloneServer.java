@@ -55,6 +55,7 @@ public final class StandaloneServer {
             }
         }
 
+        Duration drainTimeout;
         try {
             // Check the configuration before Jetty starts, so a mistake costs one clear line, not a stack trace;
             // with a Redis URI this connects once (credentials, permissions), then lets the WAR connect for good.
@@ -64,9 +65,11 @@ public final class StandaloneServer {
                 LauncherOptions.check(() -> Demo.requireTarget(config));
             }
             IdeProxyWarListener.assemble(config).close();
+            drainTimeout = config.shutdownDrainTimeout();
         } catch (ConfigException e) {
             System.err.println("ide-proxy cannot start: " + e.getMessage());
             System.exit(LauncherOptions.EXIT_BAD_OPTION);
+            return;
         }
 
         Server server = new Server();
@@ -80,7 +83,8 @@ public final class StandaloneServer {
         JakartaWebSocketServletContainerInitializer.configure(webapp, null);
         server.setHandler(webapp);
         // SIGTERM: drain before Jetty closes its connections (it would cut every exchange in flight).
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> drainThenStop(server, webapp), "ide-proxy-shutdown"));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> drainThenStop(server, webapp, drainTimeout),
+                "ide-proxy-shutdown"));
         if (demo) {
             // Read by the WAR's listener, which prints the link once ide-proxy is installed.
             System.setProperty(Demo.URL_PROPERTY, "http://" + host + ":" + port);
@@ -104,13 +108,11 @@ public final class StandaloneServer {
      * attribute {@code IdeProxy.DRAIN_ATTRIBUTE}, a JDK type: the web application has class loaders of its own.
      */
     @SuppressWarnings("unchecked")
-    static void drainThenStop(Server server, WebAppContext webapp) {
+    static void drainThenStop(Server server, WebAppContext webapp, Duration drainTimeout) {
         try {
             Object drain = webapp.getServletContext().getAttribute(DRAIN_ATTRIBUTE);
             if (drain instanceof Function<?, ?> f && webapp.isAvailable()) {
-                IdeProxyConfig config = IdeProxyConfig.from(ConfigSource.environment(System.getenv())
-                        .overriddenBy(ConfigSource.systemProperties(System.getProperties())));
-                ((Function<Duration, Boolean>) f).apply(config.shutdownDrainTimeout());
+                ((Function<Duration, Boolean>) f).apply(drainTimeout);
             }
         } catch (RuntimeException e) {
             System.err.println("ide-proxy: the drain failed: " + e);

@@ -247,11 +247,11 @@ public class IdeProxyServlet extends ProxyServlet {
                                           Response serverResponse) {
         // Before super, which completes the exchange: the request may be recycled after that.
         record(clientRequest, proxyResponse.getStatus(), Outcome.PROXIED);
-        DrainState.Exchange exchange = exchangeOf(clientRequest);
+        Object exchange = clientRequest.getAttribute(EXCHANGE);
         try {
             super.onProxyResponseSuccess(clientRequest, proxyResponse, serverResponse);
         } finally {
-            exchange.end();
+            end(exchange);
         }
     }
 
@@ -316,7 +316,7 @@ public class IdeProxyServlet extends ProxyServlet {
     /** The one place an exchange that failed is answered (Jetty's {@code sendProxyResponseError}). */
     private void sendError(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Failure kind,
                            String workspaceId) {
-        DrainState.Exchange exchange = exchangeOf(clientRequest);
+        Object exchange = clientRequest.getAttribute(EXCHANGE);
         try {
             if (!proxyResponse.isCommitted()) {
                 proxyResponse.setHeader("Connection", "close");
@@ -339,20 +339,16 @@ public class IdeProxyServlet extends ProxyServlet {
                     clientRequest.getAsyncContext().complete();
                 }
             } finally {
-                exchange.end();
+                end(exchange);
             }
         }
     }
 
-    /** The exchange {@link #sendProxyRequest} registered, or one already ended when it never got that far. */
-    private DrainState.Exchange exchangeOf(HttpServletRequest clientRequest) {
-        Object exchange = clientRequest.getAttribute(EXCHANGE);
+    /** Ends the exchange {@link #sendProxyRequest} registered (the request attribute), if it got that far. */
+    private static void end(Object exchange) {
         if (exchange instanceof DrainState.Exchange e) {
-            return e;
+            e.end();
         }
-        DrainState.Exchange none = drain.exchangeStarted();
-        none.end();
-        return none;
     }
 
     /** Ends an exchange's time in flight when its response completes, whichever way. */
