@@ -106,6 +106,22 @@ final class JvmProbe implements AutoCloseable {
         }
     }
 
+    /** The open file descriptors by kind ({@code socket}, {@code pipe}, {@code anon_inode}, or the file's name). */
+    java.util.Map<String, Long> openFileKinds() throws IOException {
+        try (Stream<Path> fds = Files.list(Path.of("/proc", Long.toString(pid), "fd"))) {
+            return fds.map(fd -> {
+                try {
+                    String target = Files.readSymbolicLink(fd).toString();
+                    int bracket = target.indexOf(":[");
+                    return bracket > 0 ? target.substring(0, bracket) : target;
+                } catch (IOException e) {
+                    return "(closed)";
+                }
+            }).collect(java.util.stream.Collectors.groupingBy(k -> k, java.util.TreeMap::new,
+                    java.util.stream.Collectors.counting()));
+        }
+    }
+
     /** One row of a class histogram: a class (of one loader) and its live instances. */
     record Row(String name, int instances) {
     }
