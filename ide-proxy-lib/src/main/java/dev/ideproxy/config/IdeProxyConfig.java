@@ -125,6 +125,7 @@ public final class IdeProxyConfig {
     private final Duration wsPingInterval;
     private final List<String> wsAllowedOrigins;
     private final boolean wsAllowMissingOrigin;
+    private final WebSocketMode wsMode;
     private final Rate limitMintPerUser;
     private final Rate limitMintPerWorkspace;
     private final Rate limitBootstrapPerUser;
@@ -209,6 +210,7 @@ public final class IdeProxyConfig {
                 .map(o -> o.toLowerCase(Locale.ROOT)).toList();
         this.wsAllowMissingOrigin = Values.bool(ConfigOption.WS_ALLOW_MISSING_ORIGIN,
                 value(ConfigOption.WS_ALLOW_MISSING_ORIGIN));
+        this.wsMode = WebSocketMode.parse(ConfigOption.WS_MODE, value(ConfigOption.WS_MODE));
         this.limitMintPerUser = Values.rate(ConfigOption.LIMIT_MINT_PER_USER, value0(ConfigOption.LIMIT_MINT_PER_USER));
         this.limitMintPerWorkspace = Values.rate(ConfigOption.LIMIT_MINT_PER_WORKSPACE,
                 value0(ConfigOption.LIMIT_MINT_PER_WORKSPACE));
@@ -439,6 +441,11 @@ public final class IdeProxyConfig {
 
     public boolean wsAllowMissingOrigin() {
         return wsAllowMissingOrigin;
+    }
+
+    /** How WebSockets are relayed ({@code websocket.mode}). */
+    public WebSocketMode wsMode() {
+        return wsMode;
     }
 
     /** Most bootstrap links one user may mint per period, or null for no limit. */

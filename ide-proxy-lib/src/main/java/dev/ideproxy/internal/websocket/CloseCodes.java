@@ -18,6 +18,8 @@ final class CloseCodes {
     static final int NO_STATUS = CloseStatus.NO_CODE;
     static final int ABNORMAL = CloseStatus.NO_CLOSE;
     static final int POLICY = CloseStatus.POLICY_VIOLATION;
+    static final int PROTOCOL = CloseStatus.PROTOCOL;
+    static final int TOO_BIG = CloseStatus.MESSAGE_TOO_LARGE;
     /** The proxy is restarting (a drain): browsers and IDEs reconnect, to another node where there is one. */
     static final int SERVICE_RESTART = CloseStatus.SERVICE_RESTART;
     static final int UNEXPECTED = CloseStatus.SERVER_ERROR;

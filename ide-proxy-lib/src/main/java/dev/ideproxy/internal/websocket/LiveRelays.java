@@ -26,7 +26,7 @@ final class LiveRelays {
 
     private final int perSession;
     private final int perUser;
-    private final Set<Relay> relays = ConcurrentHashMap.newKeySet();
+    private final Set<LiveRelay> relays = ConcurrentHashMap.newKeySet();
     /** Live relays by session key and by user; guarded by this (updated together). */
     private final Map<String, Integer> bySession = new ConcurrentHashMap<>();
     private final Map<String, Integer> byUser = new ConcurrentHashMap<>();
@@ -44,7 +44,7 @@ final class LiveRelays {
     }
 
     /** Registers {@code relay}, unless ide-proxy is shutting down or its session or user is at its limit. */
-    Admission add(Relay relay) {
+    Admission add(LiveRelay relay) {
         if (shutDown) {
             return Admission.SHUT_DOWN;
         }
@@ -69,7 +69,7 @@ final class LiveRelays {
         return Admission.ADDED;
     }
 
-    void remove(Relay relay) {
+    void remove(LiveRelay relay) {
         synchronized (this) {
             if (!relays.remove(relay)) {
                 return;
@@ -85,14 +85,14 @@ final class LiveRelays {
     }
 
     /** A snapshot of the live relays. */
-    Set<Relay> snapshot() {
+    Set<LiveRelay> snapshot() {
         return Set.copyOf(relays);
     }
 
     /** Refuses new relays and closes every live one with 1001. */
     void shutdown() {
         shutDown = true;
-        for (Relay relay : snapshot()) {
+        for (LiveRelay relay : snapshot()) {
             relay.shutdown();
         }
     }
@@ -100,8 +100,8 @@ final class LiveRelays {
     /** Refuses new relays and closes every live one with 1012 (service restart); returns how many. */
     int drain() {
         shutDown = true;
-        Set<Relay> live = snapshot();
-        for (Relay relay : live) {
+        Set<LiveRelay> live = snapshot();
+        for (LiveRelay relay : live) {
             relay.restart();
         }
         return live.size();

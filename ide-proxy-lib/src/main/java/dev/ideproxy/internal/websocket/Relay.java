@@ -66,7 +66,7 @@ import org.slf4j.LoggerFactory;
  * one at a time per session (the container's guarantee); fields confined to one of those sequences
  * are plain, shared ones are volatile or guarded by {@code this}. The relay is thread-safe.
  */
-final class Relay implements KeepAlive.Listener {
+final class Relay implements LiveRelay, KeepAlive.Listener {
     private static final Logger LOG = LoggerFactory.getLogger(Relay.class);
     /** Time a side gets to complete its close handshake before its connection is dropped. */
     static final long CLOSE_GRACE_MILLIS = 5_000;
@@ -129,7 +129,8 @@ final class Relay implements KeepAlive.Listener {
         this.clientLimit = new MessageLimit(settings.maxMessageSize());
     }
 
-    TunnelRequest tunnel() {
+    @Override
+    public TunnelRequest tunnel() {
         return tunnel;
     }
 
@@ -138,12 +139,14 @@ final class Relay implements KeepAlive.Listener {
     }
 
     /** The activity of the relay's workspace, which counts it as a live WebSocket while it is registered. */
-    ActivityTracker.Entry activity() {
+    @Override
+    public ActivityTracker.Entry activity() {
         return activity;
     }
 
     /** For logs: workspace and upstream path, never the query. */
-    String describe() {
+    @Override
+    public String describe() {
         return tunnel.describe();
     }
 
@@ -187,7 +190,8 @@ final class Relay implements KeepAlive.Listener {
      * ("session expired") and the upstream with 1001, so a WebSocket cannot outlive the session's
      * maximum lifetime. The browser's reconnect then needs a new bootstrap.
      */
-    void expireAfter(Duration left) {
+    @Override
+    public void expireAfter(Duration left) {
         long millis = Math.max(0, left.toMillis());
         Scheduler.Task task = connector.scheduler().schedule(
                 () -> connector.executor().execute(this::sessionExpired), millis, TimeUnit.MILLISECONDS);
@@ -210,7 +214,8 @@ final class Relay implements KeepAlive.Listener {
      *
      * @return false when the relay was already closing
      */
-    boolean revoke() {
+    @Override
+    public boolean revoke() {
         return endSession("session revoked", "closed: its session was revoked");
     }
 
@@ -232,7 +237,8 @@ final class Relay implements KeepAlive.Listener {
     }
 
     /** Gives up on a relay whose browser side never opened: the upstream is closed with 1001. */
-    void abandon(String why) {
+    @Override
+    public void abandon(String why) {
         if (end(CloseCodes.GOING_AWAY, CloseCodes.GOING_AWAY, why)) {
             LOG.debug("{}: {}", describe(), why);
         }
@@ -580,7 +586,8 @@ final class Relay implements KeepAlive.Listener {
     }
 
     /** ide-proxy is stopping: both sides are closed with 1001. */
-    void shutdown() {
+    @Override
+    public void shutdown() {
         end(CloseCodes.GOING_AWAY, CloseCodes.GOING_AWAY, "ide-proxy is shutting down");
     }
 
@@ -588,7 +595,8 @@ final class Relay implements KeepAlive.Listener {
      * ide-proxy is draining: the browser is told 1012 (service restart), on which it reconnects, to
      * another node where there is one; the upstream 1001 (this client goes away).
      */
-    void restart() {
+    @Override
+    public void restart() {
         end(CloseCodes.SERVICE_RESTART, CloseCodes.GOING_AWAY, "ide-proxy is restarting");
     }
 

@@ -1,6 +1,7 @@
 package dev.ideproxy.internal.websocket;
 
 import dev.ideproxy.config.IdeProxyConfig;
+import dev.ideproxy.config.WebSocketMode;
 import java.time.Duration;
 
 /**
@@ -10,10 +11,12 @@ import java.time.Duration;
  * @param idleTimeout     longest silence from either side before the session is closed; zero for never
  * @param pingInterval    a side that was silent this long gets a keep-alive ping; zero for no pings
  * @param connectTimeout  time allowed for the upstream handshake, and for the browser's after it
+ * @param mode            how sessions are relayed ({@code websocket.mode})
  *
  * <p>Immutable.
  */
-record RelaySettings(long maxMessageSize, Duration idleTimeout, Duration pingInterval, Duration connectTimeout) {
+record RelaySettings(long maxMessageSize, Duration idleTimeout, Duration pingInterval, Duration connectTimeout,
+                     WebSocketMode mode) {
 
     /**
      * Size of the browser-side container's message buffer, in bytes. Tomcat allocates this buffer
@@ -27,7 +30,7 @@ record RelaySettings(long maxMessageSize, Duration idleTimeout, Duration pingInt
 
     static RelaySettings from(IdeProxyConfig config) {
         return new RelaySettings(config.wsMaxMessageSize(), config.wsIdleTimeout(), config.wsPingInterval(),
-                config.upstreamConnectTimeout());
+                config.upstreamConnectTimeout(), config.wsMode());
     }
 
     /** Browser-side binary buffer: one chunk, or the whole limit when smaller. */

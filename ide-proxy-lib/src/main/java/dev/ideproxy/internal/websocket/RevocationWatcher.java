@@ -44,7 +44,7 @@ final class RevocationWatcher {
     }
 
     /** One lookup in the revocation store for the relay's session. A session of unknown start is never revoked. */
-    Verdict check(Relay relay) {
+    Verdict check(LiveRelay relay) {
         if (relay.tunnel().sessionStart() == null) {
             return Verdict.VALID;
         }
@@ -65,7 +65,7 @@ final class RevocationWatcher {
      */
     int closeRevoked() {
         int closed = 0;
-        for (Relay relay : relays.snapshot()) {
+        for (LiveRelay relay : relays.snapshot()) {
             Verdict verdict = check(relay);
             if (verdict == Verdict.UNKNOWN) {
                 LOG.debug("revocation check of live WebSockets interrupted, tried again at the next check");

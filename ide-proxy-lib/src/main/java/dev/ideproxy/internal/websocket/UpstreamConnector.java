@@ -16,6 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import dev.ideproxy.internal.wire.UpstreamHandshake;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.http.HttpCookieStore;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
@@ -64,6 +65,8 @@ final class UpstreamConnector {
     private final RelaySettings settings;
     private final String threadName = THREAD_NAME + "-" + INSTANCES.incrementAndGet();
     private volatile WebSocketClient client;
+    private UpstreamHandshake.Group sockets;
+    private final AtomicInteger passthroughOpen = new AtomicInteger();
     private boolean stopped;
 
     UpstreamConnector(HeaderPolicy headers, RelaySettings settings) {
@@ -93,6 +96,58 @@ final class UpstreamConnector {
         return client().connect(endpoint, upgrade);
     }
 
+    /**
+     * Starts the upstream handshake of a passthrough relay: a socket to exactly
+     * {@link TunnelRequest#webSocketUri()}, the headers the {@link HeaderPolicy} passes, and the
+     * browser's own key, subprotocols and extension offers. Completes with the upstream's answer.
+     */
+    CompletableFuture<UpstreamHandshake.Answer> connectBytes(TunnelRequest tunnel, HttpServletRequest browserRequest) {
+        URI uri = URI.create(tunnel.webSocketUri());
+        List<Map.Entry<String, String>> sent = new ArrayList<>();
+        boolean[] host = {false};
+        headers.forEachUpstreamHeader(browserRequest, HANDSHAKE_HEADERS, (name, value) -> {
+            host[0] |= name.equalsIgnoreCase("host");
+            sent.add(Map.entry(name, value));
+        });
+        if (!host[0]) {
+            sent.add(0, Map.entry("Host", uri.getRawAuthority()));
+        }
+        sent.add(Map.entry("Upgrade", "websocket"));
+        sent.add(Map.entry("Connection", "Upgrade"));
+        sent.add(Map.entry("Sec-WebSocket-Key", browserRequest.getHeader("Sec-WebSocket-Key")));
+        sent.add(Map.entry("Sec-WebSocket-Version", "13"));
+        for (String name : List.of("Sec-WebSocket-Protocol", "Sec-WebSocket-Extensions")) {
+            List<String> values = java.util.Collections.list(browserRequest.getHeaders(name));
+            if (!values.isEmpty()) {
+                sent.add(Map.entry(name, String.join(", ", values)));
+            }
+        }
+        Scheduler scheduler = scheduler();
+        return UpstreamHandshake.open(sockets(), uri, sent, settings.connectTimeout().toMillis(), (task, millis) -> {
+            Scheduler.Task t = scheduler.schedule(task, millis, TimeUnit.MILLISECONDS);
+            return t::cancel;
+        });
+    }
+
+    /** A passthrough relay's upstream socket opened, or closed: counted for {@link #stop()} and diagnostics. */
+    void passthroughOpened() {
+        passthroughOpen.incrementAndGet();
+    }
+
+    void passthroughClosed() {
+        passthroughOpen.decrementAndGet();
+    }
+
+    private synchronized UpstreamHandshake.Group sockets() {
+        if (stopped) {
+            throw new IllegalStateException("ide-proxy is shutting down");
+        }
+        if (sockets == null) {
+            sockets = new UpstreamHandshake.Group(threadName + "-io", Math.max(2, Runtime.getRuntime().availableProcessors()));
+        }
+        return sockets;
+    }
+
     /** The shared client's executor, for work that may block (never the scheduler thread). */
     Executor executor() {
         return client().getExecutor();
@@ -106,7 +161,7 @@ final class UpstreamConnector {
     /** Upstream sessions currently open; for tests and diagnostics. */
     int openSessions() {
         WebSocketClient c = client;
-        return c == null ? 0 : c.getOpenSessions().size();
+        return (c == null ? 0 : c.getOpenSessions().size()) + passthroughOpen.get();
     }
 
     /** Prefix of this connector's thread names; for tests and diagnostics. */
@@ -147,9 +202,14 @@ final class UpstreamConnector {
     /** Stops the client: open upstream sessions are closed, its threads end. */
     void stop() {
         WebSocketClient c;
+        UpstreamHandshake.Group s;
         synchronized (this) {
             stopped = true;
             c = client;
+            s = sockets;
+        }
+        if (s != null) {
+            s.close();
         }
         if (c == null) {
             return;

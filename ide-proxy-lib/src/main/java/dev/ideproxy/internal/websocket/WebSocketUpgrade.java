@@ -8,6 +8,9 @@ import dev.ideproxy.internal.tunnel.TunnelRequest;
 import dev.ideproxy.internal.tunnel.UpgradeHandler;
 import dev.ideproxy.internal.web.Failure;
 import dev.ideproxy.internal.web.LogSafe;
+import dev.ideproxy.internal.wire.TomcatWire;
+import dev.ideproxy.internal.wire.UpstreamHandshake;
+import dev.ideproxy.config.WebSocketMode;
 import dev.ideproxy.internal.web.Responses;
 import dev.ideproxy.internal.websocket.RevocationWatcher.Verdict;
 import jakarta.servlet.http.HttpServletRequest;
@@ -58,6 +61,7 @@ final class WebSocketUpgrade implements UpgradeHandler {
     private final Clock clock;
     private final Telemetry telemetry;
     private final ActivityTracker activity;
+    private volatile boolean warnedNoPassthrough;
 
     WebSocketUpgrade(RelaySettings settings, OriginCheck originCheck, UpstreamConnector connector, LiveRelays relays,
                      RevocationWatcher revocations, Clock clock, Telemetry telemetry,
@@ -103,14 +107,17 @@ final class WebSocketUpgrade implements UpgradeHandler {
             Responses.page(response, Failure.BAD_REQUEST, "This is not a valid WebSocket handshake (version 13).");
             return Outcome.REFUSED;
         }
+        boolean passthrough = passthrough(request, tunnel);
         ServerContainer container = (ServerContainer) request.getServletContext().getAttribute(SERVER_CONTAINER);
-        if (container == null) {
+        if (container == null && !passthrough) {
             LOG.error("no Jakarta WebSocket container in this web application: enable WebSocket support in the server");
             Responses.page(response, Failure.INTERNAL, "WebSockets are not enabled on this server.");
             return Outcome.REFUSED;
         }
         List<String> offered = offeredSubprotocols(request);
-        Relay relay = new Relay(tunnel, settings, relays, connector, telemetry, activity.entry(tunnel.workspaceId()));
+        LiveRelay relay = passthrough
+                ? new ByteRelay(tunnel, settings, relays, connector, telemetry, activity.entry(tunnel.workspaceId()))
+                : new Relay(tunnel, settings, relays, connector, telemetry, activity.entry(tunnel.workspaceId()));
         LiveRelays.Admission admission = relays.add(relay);
         switch (admission) {
             case SHUT_DOWN -> {
@@ -140,7 +147,11 @@ final class WebSocketUpgrade implements UpgradeHandler {
         if (tunnel.sessionEnds() != null) {
             relay.expireAfter(Duration.between(clock.instant(), tunnel.sessionEnds()));
         }
-        Connected connected = connectUpstream(tunnel, request, response, offered, relay);
+        if (relay instanceof ByteRelay bytes) {
+            return passthroughHandshake(tunnel, request, response, offered, bytes);
+        }
+        Relay messages = (Relay) relay;
+        Connected connected = connectUpstream(tunnel, request, response, offered, messages);
         if (connected.refusal() != null) {
             return connected.refusal();
         }
@@ -169,14 +180,129 @@ final class WebSocketUpgrade implements UpgradeHandler {
             return Outcome.UPSTREAM_ERROR;
         }
         try {
-            container.upgradeHttpToWebSocket(request, response, BrowserEndpoint.config(relay, accepted), Map.of());
+            container.upgradeHttpToWebSocket(request, response, BrowserEndpoint.config(messages, accepted), Map.of());
         } catch (Exception e) {
             LOG.error("{}: the browser's WebSocket upgrade failed: {}", tunnel.describe(), LogSafe.safe(e));
             relay.abandon("browser upgrade failed");
             Responses.page(response, Failure.INTERNAL, "The WebSocket connection could not be established.");
             return Outcome.CLIENT_ERROR;
         }
-        relay.expectClientWithin(settings.connectTimeout().toMillis() + 1_000);
+        messages.expectClientWithin(settings.connectTimeout().toMillis() + 1_000);
+        return Outcome.UPGRADED;
+    }
+
+    /**
+     * True when this upgrade is relayed as bytes ({@link ByteRelay}): {@code websocket.mode} allows it,
+     * the upstream is plain {@code ws}, and the container's Servlet upgrade is one known to work.
+     */
+    private boolean passthrough(HttpServletRequest request, TunnelRequest tunnel) {
+        WebSocketMode mode = settings.mode();
+        if (mode == WebSocketMode.MESSAGE || !tunnel.webSocketUri().startsWith("ws:")) {
+            return false;
+        }
+        String server = request.getServletContext().getServerInfo();
+        if (servletUpgradeWorks(server)) {
+            return true;
+        }
+        if (mode == WebSocketMode.PASSTHROUGH && !warnedNoPassthrough) {
+            warnedNoPassthrough = true;
+            LOG.warn("websocket.mode = passthrough is not available on {}: relaying WebSockets as messages", server);
+        }
+        return false;
+    }
+
+    /**
+     * True for containers whose {@code HttpServletRequest.upgrade} carries a WebSocket's bytes
+     * (Tomcat). Jetty 12.1's ends the upgraded input early (docs/performance.md).
+     */
+    static boolean servletUpgradeWorks(String serverInfo) {
+        return serverInfo != null && serverInfo.startsWith("Apache Tomcat/");
+    }
+
+    /**
+     * The passthrough handshake: the upstream's first (a socket and the client handshake with the
+     * browser's own key and offers, answered as in message mode when it fails), then the browser's
+     * 101 with the upstream's accepted subprotocol and extensions, and the container's upgrade.
+     */
+    private Outcome passthroughHandshake(TunnelRequest tunnel, HttpServletRequest request, HttpServletResponse response,
+                                         List<String> offered, ByteRelay relay) throws IOException {
+        UpstreamHandshake.Answer answer;
+        CompletableFuture<UpstreamHandshake.Answer> connecting = null;
+        try {
+            connecting = connector.connectBytes(tunnel, request);
+            answer = connecting.get(settings.connectTimeout().toMillis() + 1_000, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            relay.abandon("upstream handshake failed");
+            return refuse(response, tunnel, UpstreamConnector.classify(e.getCause()));
+        } catch (TimeoutException e) {
+            relay.abandon("upstream handshake timed out");
+            connecting.cancel(true);
+            return refuse(response, tunnel, UpstreamConnector.classify(e));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            relay.abandon("interrupted");
+            return refuse(response, tunnel, UpstreamConnector.classify(e));
+        } catch (RuntimeException e) {
+            relay.abandon("connect failed");
+            return refuse(response, tunnel, UpstreamConnector.classify(e));
+        }
+        if (answer.status() != 101) {
+            relay.abandon("upstream refused");
+            return refuse(response, tunnel, answer.status() >= 400 && answer.status() <= 599
+                    ? new UpstreamConnector.Refusal(answer.status(), null, "HTTP " + answer.status())
+                    : new UpstreamConnector.Refusal(Failure.UPSTREAM_UNREACHABLE.status(), Failure.UPSTREAM_UNREACHABLE,
+                            "HTTP " + answer.status() + " instead of a WebSocket handshake"));
+        }
+        String key = request.getHeader("Sec-WebSocket-Key");
+        String accepted = answer.header("sec-websocket-protocol");
+        String problem = !UpstreamHandshake.accept(key).equals(answer.header("sec-websocket-accept"))
+                ? "a wrong Sec-WebSocket-Accept"
+                : accepted != null && !offered.contains(accepted) ? "subprotocol '" + LogSafe.clean(accepted) + "', which the browser did not offer"
+                : answer.header("sec-websocket-extensions") != null && request.getHeader("Sec-WebSocket-Extensions") == null
+                ? "extensions the browser did not offer" : null;
+        if (problem != null) {
+            LOG.warn("{}: the upstream answered the WebSocket handshake with {}", tunnel.describe(), problem);
+            answer.wire().close();
+            relay.abandon("bad upstream handshake");
+            Responses.page(response, Failure.UPSTREAM_UNREACHABLE, "Workspace " + tunnel.workspaceId()
+                    + " answered the WebSocket handshake wrongly.");
+            return Outcome.UPSTREAM_ERROR;
+        }
+        if (relay.isClosing()) {
+            // Revoked, or shut down, while the upstream handshake was under way.
+            answer.wire().close();
+            Verdict now = revocations.check(relay);
+            if (now != Verdict.VALID) {
+                refuse(response, tunnel, now);
+            } else {
+                refuseShuttingDown(response);
+            }
+            return Outcome.REFUSED;
+        }
+        TomcatWire browser;
+        try {
+            response.setHeader("Upgrade", "websocket");
+            response.setHeader("Connection", "Upgrade");
+            response.setHeader("Sec-WebSocket-Accept", UpstreamHandshake.accept(key));
+            if (accepted != null) {
+                response.setHeader("Sec-WebSocket-Protocol", accepted);
+            }
+            String extensions = answer.header("sec-websocket-extensions");
+            if (extensions != null) {
+                response.setHeader("Sec-WebSocket-Extensions", extensions);
+            }
+            browser = request.upgrade(TomcatWire.class);
+            response.setStatus(HttpServletResponse.SC_SWITCHING_PROTOCOLS);
+        } catch (Exception e) {
+            LOG.error("{}: the browser's WebSocket upgrade failed: {}", tunnel.describe(), LogSafe.safe(e));
+            answer.wire().close();
+            relay.abandon("browser upgrade failed");
+            response.reset();
+            Responses.page(response, Failure.INTERNAL, "The WebSocket connection could not be established.");
+            return Outcome.CLIENT_ERROR;
+        }
+        relay.start(browser, answer.wire(), answer.leftover());
+        relay.expectBrowserWithin(settings.connectTimeout().toMillis() + 1_000, browser::initialized);
         return Outcome.UPGRADED;
     }
 

@@ -183,7 +183,7 @@ final class TunnelFixture implements BeforeAllCallback, AfterEachCallback, After
     void awaitNoRelays(Container kind) throws InterruptedException {
         WebSocketTunnel tunnel = tunnel(kind);
         waitUntil(() -> tunnel.relays().size() == 0, WAIT, () -> "relays to close: "
-                + tunnel.relays().snapshot().stream().map(Relay::describe).toList());
+                + tunnel.relays().snapshot().stream().map(LiveRelay::describe).toList());
     }
 
     /** Closes {@code socket} normally (if it is still open) and waits for the close handshake. */

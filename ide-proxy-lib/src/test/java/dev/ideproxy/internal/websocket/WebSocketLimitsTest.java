@@ -1,5 +1,6 @@
 package dev.ideproxy.internal.websocket;
 
+import dev.ideproxy.config.WebSocketMode;
 import static dev.ideproxy.internal.websocket.TunnelFixture.WAIT;
 import static dev.ideproxy.internal.websocket.TunnelFixture.close;
 import static dev.ideproxy.internal.websocket.TunnelFixture.waitUntil;
@@ -131,17 +132,22 @@ class WebSocketLimitsTest {
     @EnumSource(Container.class)
     void theEffectiveDefaultsAreForAnIdeNotJettys(Container kind) throws Exception {
         WebSocketTunnel tunnel = fixture.tunnel(kind);
-        Set<Relay> before = tunnel.relays().snapshot();
+        Set<LiveRelay> before = tunnel.relays().snapshot();
         BrowserSocket socket = fixture.open(kind, "a", "/echo", r -> { });
-        Set<Relay> after = new HashSet<>(tunnel.relays().snapshot());
+        Set<LiveRelay> after = new HashSet<>(tunnel.relays().snapshot());
         after.removeAll(before);
         assertEquals(1, after.size());
-        Relay relay = after.iterator().next();
-        waitUntil(() -> relay.clientSession() != null, WAIT, "the browser side to open");
-
         assertEquals(Duration.ofHours(1), tunnel.settings().idleTimeout());
         assertEquals(Duration.ofSeconds(30), tunnel.settings().pingInterval());
         assertEquals(64L << 20, tunnel.settings().maxMessageSize());
+        assertEquals(WebSocketMode.AUTO, tunnel.settings().mode());
+        if (!(after.iterator().next() instanceof Relay relay)) {
+            // Passthrough (Tomcat by default): no WebSocket stack of its own to configure.
+            assertTrue(after.iterator().next() instanceof ByteRelay);
+            close(socket);
+            return;
+        }
+        waitUntil(() -> relay.clientSession() != null, WAIT, "the browser side to open");
         Session upstream = relay.upstreamSession();
         assertEquals(Duration.ofHours(1), upstream.getIdleTimeout(), "not Jetty's 30 s");
         assertEquals(64L << 20, upstream.getMaxBinaryMessageSize());

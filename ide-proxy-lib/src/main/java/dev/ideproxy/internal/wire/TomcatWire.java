@@ -1,0 +1,202 @@
+package dev.ideproxy.internal.wire;
+
+import jakarta.servlet.http.WebConnection;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.CompletionHandler;
+import java.util.concurrent.TimeUnit;
+import org.apache.coyote.http11.upgrade.InternalHttpUpgradeHandler;
+import org.apache.tomcat.util.net.AbstractEndpoint.Handler.SocketState;
+import org.apache.tomcat.util.net.SSLSupport;
+import org.apache.tomcat.util.net.SocketEvent;
+import org.apache.tomcat.util.net.SocketWrapperBase;
+import org.apache.tomcat.util.net.SocketWrapperBase.BlockingMode;
+import org.apache.tomcat.util.net.SocketWrapperBase.CompletionHandlerCall;
+
+/**
+ * The browser's side of a passthrough relay on Tomcat: the connection Tomcat hands over after
+ * {@code HttpServletRequest.upgrade(TomcatWire.class)}, read and written with the asynchronous IO
+ * of Tomcat's own socket wrapper, as Tomcat's WebSocket and HTTP/2 implementations do.
+ *
+ * <p>Why not the Servlet API's non-blocking upgrade streams: after every read event Tomcat
+ * registers read interest again and, on the next event, fills its read buffer from the socket on a
+ * container thread before calling {@code onDataAvailable}. A relay that reads when the upstream has
+ * taken the previous bytes (on another thread) then reads that buffer concurrently with the
+ * container: the spike saw corrupted frames and {@code BufferOverflowException}s. Tomcat's
+ * asynchronous operations have one owner per direction and call back when done.
+ *
+ * <p>Loaded only on Tomcat ({@code org.apache.coyote} is visible to web applications there); the
+ * library compiles against Tomcat with {@code provided} scope. Tomcat creates the instance (public,
+ * no-argument constructor), gives it the socket wrapper, then calls {@link #init}. Operations asked
+ * for before that wait for it. Thread-safe for one reader and one writer at a time, as {@link Wire} requires.
+ */
+public final class TomcatWire implements InternalHttpUpgradeHandler, Wire {
+    /** Hands a read to its completion as soon as it brought bytes (or the end of the stream). */
+    private static final SocketWrapperBase.CompletionCheck ANY_DATA = (state, buffers, offset, length) ->
+            CompletionHandlerCall.DONE;
+
+    private volatile SocketWrapperBase<?> socket;
+    private volatile Throwable failure;
+    // Guarded by this.
+    private Runnable deferred;
+    private boolean initPending = true;
+
+    public TomcatWire() {
+    }
+
+    /** True once Tomcat handed the connection over. */
+    public boolean initialized() {
+        return !initPending();
+    }
+
+    @Override
+    public void setSocketWrapper(SocketWrapperBase<?> wrapper) {
+        this.socket = wrapper;
+    }
+
+    @Override
+    public void init(WebConnection connection) {
+        Runnable pending;
+        synchronized (this) {
+            initPending = false;
+            pending = deferred;
+            deferred = null;
+        }
+        if (pending != null) {
+            pending.run();
+        }
+    }
+
+    /** Runs {@code op} now, or once {@link #init} ran. */
+    private void whenOpen(Runnable op) {
+        synchronized (this) {
+            if (initPending) {
+                Runnable before = deferred;
+                deferred = before == null ? op : () -> {
+                    before.run();
+                    op.run();
+                };
+                return;
+            }
+        }
+        op.run();
+    }
+
+    private synchronized boolean initPending() {
+        return initPending;
+    }
+
+    @Override
+    public void read(ByteBuffer buffer, Completion<Integer> done) {
+        whenOpen(() -> {
+            Throwable failed = failure;
+            if (failed != null) {
+                done.failed(failed);
+                return;
+            }
+            try {
+                socket.read(BlockingMode.NON_BLOCK, -1, TimeUnit.MILLISECONDS, done, ANY_DATA, READ, buffer);
+            } catch (RuntimeException e) {
+                done.failed(e);
+            }
+        });
+    }
+
+    @Override
+    public void write(ByteBuffer[] buffers, Completion<Void> done) {
+        whenOpen(() -> {
+            Throwable failed = failure;
+            if (failed != null) {
+                done.failed(failed);
+                return;
+            }
+            try {
+                socket.write(BlockingMode.NON_BLOCK, -1, TimeUnit.MILLISECONDS, done,
+                        SocketWrapperBase.COMPLETE_WRITE, WRITE, buffers);
+            } catch (RuntimeException e) {
+                done.failed(e);
+            }
+        });
+    }
+
+    private static final CompletionHandler<Long, Completion<Integer>> READ = new CompletionHandler<>() {
+        @Override
+        public void completed(Long count, Completion<Integer> done) {
+            done.completed(count.intValue());
+        }
+
+        @Override
+        public void failed(Throwable cause, Completion<Integer> done) {
+            done.failed(cause);
+        }
+    };
+
+    private static final CompletionHandler<Long, Completion<Void>> WRITE = new CompletionHandler<>() {
+        @Override
+        public void completed(Long count, Completion<Void> done) {
+            done.completed(null);
+        }
+
+        @Override
+        public void failed(Throwable cause, Completion<Void> done) {
+            done.failed(cause);
+        }
+    };
+
+    @Override
+    public SocketState upgradeDispatch(SocketEvent status) {
+        return switch (status) {
+            case STOP, DISCONNECT, ERROR -> {
+                failure = new IOException("the browser connection ended (" + status + ")");
+                yield SocketState.CLOSED;
+            }
+            default -> SocketState.UPGRADED;
+        };
+    }
+
+    /** Reads and writes are asynchronous: Tomcat must not poll for reads on this connection's behalf. */
+    @Override
+    public boolean hasAsyncIO() {
+        return true;
+    }
+
+    @Override
+    public void timeoutAsync(long now) {
+        // No timeouts of Tomcat's: the relay's keep-alive decides when a side is idle.
+    }
+
+    @Override
+    public void setSslSupport(SSLSupport sslSupport) {
+        // Not needed: the bytes are relayed as they are.
+    }
+
+    @Override
+    public void pause() {
+        // The drain closes relays itself.
+    }
+
+    @Override
+    public void destroy() {
+        if (failure == null) {
+            failure = new IOException("the browser connection was closed");
+        }
+    }
+
+    @Override
+    public void close() {
+        if (failure == null) {
+            failure = new IOException("closed");
+        }
+        whenOpen(() -> {
+            SocketWrapperBase<?> s = socket;
+            if (s != null) {
+                s.close();
+            }
+        });
+    }
+
+    @Override
+    public String label() {
+        return "browser";
+    }
+}
