@@ -112,7 +112,7 @@ public final class TomcatWire implements InternalHttpUpgradeHandler, Wire {
             }
             try {
                 socket.write(BlockingMode.NON_BLOCK, -1, TimeUnit.MILLISECONDS, done,
-                        SocketWrapperBase.COMPLETE_WRITE, WRITE, buffers);
+                        SocketWrapperBase.COMPLETE_WRITE_WITH_COMPLETION, WRITE, buffers);
             } catch (RuntimeException e) {
                 done.failed(e);
             }
