@@ -33,7 +33,7 @@ class ArchitectureTest {
             Map.entry("internal.session", 1),
             Map.entry("internal.token", 0), Map.entry("internal.limit", 0), Map.entry("internal.web", 0),
             Map.entry("internal.telemetry", 0),
-            Map.entry("internal.activity", 0),
+            Map.entry("internal.activity", 0), Map.entry("internal.wire", 0),
             Map.entry("config", -1), Map.entry("access", -1), Map.entry("target", -1), Map.entry("token", -1),
             Map.entry("activity", -1));
 

@@ -519,8 +519,9 @@ final class ByteRelay implements LiveRelay, KeepAlive.Listener {
             }
             messageBytes = (opcode == FrameScanner.CONTINUATION ? messageBytes : 0) + payloadLength;
             if (messageBytes > settings.maxMessageSize()) {
+                // Skipped, not stopped: the sender must be able to finish its frame and answer the close.
                 tooBig(from, messageBytes);
-                return Decision.STOP;
+                return Decision.SKIP;
             }
             telemetry.webSocketData(tunnel.workspaceId(), direction, payloadLength, fin);
             if (fin) {
@@ -655,7 +656,9 @@ final class ByteRelay implements LiveRelay, KeepAlive.Listener {
             wire.write(buffers, new Wire.Completion<>() {
                 @Override
                 public void completed(Void result) {
-                    keepAlive.touch(side);
+                    if (done != null) {
+                        keepAlive.touch(side); // data taken is life; the relay's own pings are not
+                    }
                     synchronized (Out.this) {
                         atBoundary = boundaryAfter;
                     }

@@ -37,6 +37,7 @@ class SessionExpiryTest {
         try (WebSocketUpstream upstream = new WebSocketUpstream("E")) {
             IdeProxy proxy = IdeProxy.builder(IdeProxyConfig.builder()
                     .set(ConfigOption.TOKEN_SECRET, Portal.PROXY_SECRET)
+                    .set(ConfigOption.WS_MODE, TunnelFixture.MODE)
                     .set(ConfigOption.AUTH_JWT_HS256_SECRET, Portal.BEARER_SECRET)
                     .set(ConfigOption.TARGETS, "e=" + upstream.uri())
                     .set(ConfigOption.SESSION_TTL, "3s")

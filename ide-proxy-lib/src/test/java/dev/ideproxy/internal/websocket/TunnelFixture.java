@@ -1,5 +1,6 @@
 package dev.ideproxy.internal.websocket;
 
+import dev.ideproxy.config.WebSocketMode;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.ideproxy.IdeProxy;
@@ -54,6 +55,11 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 final class TunnelFixture implements BeforeAllCallback, AfterEachCallback, AfterAllCallback {
     static final String CONTEXT = "/portal";
     static final Duration WAIT = Duration.ofSeconds(20);
+    /**
+     * {@code websocket.mode} of every proxy these tests start: the default (auto), or the one the build's
+     * second run of them sets ({@code message}, so that Tomcat's message relay stays tested too).
+     */
+    static final String MODE = System.getProperty("ideproxy.test.websocket-mode", "auto");
 
     private final Map<String, String> upstreamTags = new LinkedHashMap<>();
     private final List<String> refusingTargets = new ArrayList<>();
@@ -94,6 +100,7 @@ final class TunnelFixture implements BeforeAllCallback, AfterEachCallback, After
             }
             IdeProxyConfig config = IdeProxyConfig.builder()
                     .set(ConfigOption.TOKEN_SECRET, Portal.PROXY_SECRET)
+                    .set(ConfigOption.WS_MODE, MODE)
                     .set(ConfigOption.AUTH_JWT_HS256_SECRET, Portal.BEARER_SECRET)
                     .set(ConfigOption.TARGETS, targets.toString())
                     .set(ConfigOption.WS_ALLOWED_ORIGINS, "https://portal.example")
@@ -177,6 +184,14 @@ final class TunnelFixture implements BeforeAllCallback, AfterEachCallback, After
                 throw new IllegalStateException(e);
             }
         });
+    }
+
+    /**
+     * True when this container relays WebSockets as bytes ({@code websocket.mode} auto: Tomcat), where
+     * what crosses is exactly what the other side sent: close frames without a code, extension offers.
+     */
+    boolean passthrough(Container kind) {
+        return kind == Container.TOMCAT && tunnel(kind).settings().mode() != WebSocketMode.MESSAGE;
     }
 
     /** Waits until the tunnel of this kind holds no relay. */

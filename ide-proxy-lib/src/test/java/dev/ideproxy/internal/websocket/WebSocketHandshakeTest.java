@@ -4,6 +4,7 @@ import static dev.ideproxy.internal.websocket.TunnelFixture.WAIT;
 import static dev.ideproxy.internal.websocket.TunnelFixture.close;
 import static dev.ideproxy.internal.websocket.TunnelFixture.text;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -53,11 +54,18 @@ class WebSocketHandshakeTest {
 
     @ParameterizedTest
     @EnumSource(Container.class)
-    void compressionIsNegotiatedPerHop(Container kind) throws Exception {
+    void compressionIsNegotiatedPerHopOrEndToEnd(Container kind) throws Exception {
         BrowserSocket socket = fixture.open(kind, "a", "/echo", r -> r.addExtensions("permessage-deflate"));
         assertTrue(socket.session().getUpgradeResponse().getExtensions().stream()
-                .anyMatch(e -> e.getName().equals("permessage-deflate")), "the container compresses towards the browser");
-        assertNull(upstreamA.lastHandshake().header("Sec-WebSocket-Extensions"), "the upstream hop is not compressed");
+                .anyMatch(e -> e.getName().equals("permessage-deflate")), "the browser's hop is compressed");
+        String offered = upstreamA.lastHandshake().header("Sec-WebSocket-Extensions");
+        if (fixture.passthrough(kind)) {
+            // Bytes relayed as they are: the browser's offer reaches the upstream, which compresses once.
+            assertNotNull(offered, "the browser's offer reaches the upstream");
+            assertTrue(offered.contains("permessage-deflate"), offered);
+        } else {
+            assertNull(offered, "the upstream hop is not compressed");
+        }
         String text = text(1 << 20, new Random(11));
         socket.session().sendText(text, Callback.NOOP);
         assertEquals("A|" + text, socket.nextMessage(WAIT).text());

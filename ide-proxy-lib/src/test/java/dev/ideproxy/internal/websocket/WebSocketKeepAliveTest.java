@@ -59,6 +59,7 @@ class WebSocketKeepAliveTest {
     void anIdleSessionLivesOnWithKeepAlivesAndADeadPeerIsClosed(Container kind) throws Exception {
         IdeProxyConfig config = IdeProxyConfig.builder()
                 .set(ConfigOption.TOKEN_SECRET, Portal.PROXY_SECRET)
+                    .set(ConfigOption.WS_MODE, TunnelFixture.MODE)
                 .set(ConfigOption.AUTH_JWT_HS256_SECRET, Portal.BEARER_SECRET)
                 .set(ConfigOption.TARGETS, "a=" + upstreamA.uri())
                 .set(ConfigOption.WS_PING_INTERVAL, "200ms")

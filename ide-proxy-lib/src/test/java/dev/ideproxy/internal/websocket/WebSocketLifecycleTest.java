@@ -92,6 +92,7 @@ class WebSocketLifecycleTest {
     private void destroyTheWebapp(Container kind, Container.Install install) throws Exception {
         IdeProxyConfig config = IdeProxyConfig.builder()
                 .set(ConfigOption.TOKEN_SECRET, Portal.PROXY_SECRET)
+                    .set(ConfigOption.WS_MODE, TunnelFixture.MODE)
                 .set(ConfigOption.AUTH_JWT_HS256_SECRET, Portal.BEARER_SECRET)
                 .set(ConfigOption.TARGETS, "b=" + upstreamB.uri())
                 .build();

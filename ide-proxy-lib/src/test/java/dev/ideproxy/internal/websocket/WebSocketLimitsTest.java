@@ -140,7 +140,7 @@ class WebSocketLimitsTest {
         assertEquals(Duration.ofHours(1), tunnel.settings().idleTimeout());
         assertEquals(Duration.ofSeconds(30), tunnel.settings().pingInterval());
         assertEquals(64L << 20, tunnel.settings().maxMessageSize());
-        assertEquals(WebSocketMode.AUTO, tunnel.settings().mode());
+        assertEquals(WebSocketMode.valueOf(TunnelFixture.MODE.toUpperCase(java.util.Locale.ROOT)), tunnel.settings().mode());
         if (!(after.iterator().next() instanceof Relay relay)) {
             // Passthrough (Tomcat by default): no WebSocket stack of its own to configure.
             assertTrue(after.iterator().next() instanceof ByteRelay);

@@ -79,6 +79,7 @@ class WebSocketRefusalTest {
         ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         IdeProxyConfig config = IdeProxyConfig.builder()
                 .set(ConfigOption.TOKEN_SECRET, Portal.PROXY_SECRET)
+                    .set(ConfigOption.WS_MODE, TunnelFixture.MODE)
                 .set(ConfigOption.AUTH_JWT_HS256_SECRET, Portal.BEARER_SECRET)
                 .set(ConfigOption.TARGETS, "silent=http://127.0.0.1:" + silent.getLocalPort())
                 .set(ConfigOption.UPSTREAM_CONNECT_TIMEOUT, "1s")
