@@ -95,6 +95,11 @@ class CodeServerBrowserIT {
                 awaitExplorerShows(browser, "beta-marker.txt");
                 assertFalse(explorerText(browser).contains("alpha-marker.txt"), "workspace two shows workspace one's files");
                 screenshot(browser, distribution, "workspace-two");
+
+                // Which relay carried all this: bytes (passthrough) on Tomcat, messages on Jetty.
+                String relay = distribution == Distribution.STANDALONE
+                        ? "relayed as messages" : "relayed as bytes (passthrough)";
+                assertTrue(String.join("\n", proxy.output).contains(relay), "the log names the relay: " + relay);
             } catch (AssertionError | RuntimeException e) {
                 screenshot(browser, distribution, "failure");
                 throw new AssertionError(e.getMessage() + "\n--- code-server one:\n" + tail(first.output())

@@ -13,6 +13,8 @@ import dev.ideproxy.internal.wire.UpstreamHandshake;
 import dev.ideproxy.config.WebSocketMode;
 import dev.ideproxy.internal.web.Responses;
 import dev.ideproxy.internal.websocket.RevocationWatcher.Verdict;
+import jakarta.servlet.ServletRequest;
+import jakarta.servlet.ServletRequestWrapper;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import jakarta.websocket.server.ServerContainer;
@@ -61,7 +63,7 @@ final class WebSocketUpgrade implements UpgradeHandler {
     private final Clock clock;
     private final Telemetry telemetry;
     private final ActivityTracker activity;
-    private volatile boolean warnedNoPassthrough;
+    private volatile boolean announced;
 
     WebSocketUpgrade(RelaySettings settings, OriginCheck originCheck, UpstreamConnector connector, LiveRelays relays,
                      RevocationWatcher revocations, Clock clock, Telemetry telemetry,
@@ -193,30 +195,41 @@ final class WebSocketUpgrade implements UpgradeHandler {
 
     /**
      * True when this upgrade is relayed as bytes ({@link ByteRelay}): {@code websocket.mode} allows it,
-     * the upstream is plain {@code ws}, and the container's Servlet upgrade is one known to work.
+     * the container is Tomcat (see {@link #onTomcat}) and the upstream is plain {@code ws}. The first
+     * upgrade logs which way sessions are relayed on this server.
      */
     private boolean passthrough(HttpServletRequest request, TunnelRequest tunnel) {
         WebSocketMode mode = settings.mode();
-        if (mode == WebSocketMode.MESSAGE || !tunnel.webSocketUri().startsWith("ws:")) {
-            return false;
+        boolean tomcat = onTomcat(request);
+        if (!announced) {
+            announced = true;
+            String server = request.getServletContext().getServerInfo();
+            if (mode == WebSocketMode.MESSAGE) {
+                LOG.info("WebSocket sessions are relayed as messages (websocket.mode = message)");
+            } else if (tomcat) {
+                LOG.info("WebSocket sessions to http:// workspaces are relayed as bytes (passthrough) on {}", server);
+            } else if (mode == WebSocketMode.PASSTHROUGH) {
+                LOG.warn("websocket.mode = passthrough needs Tomcat: WebSocket sessions are relayed as messages on {}",
+                        server);
+            } else {
+                LOG.info("WebSocket sessions are relayed as messages on {} (passthrough needs Tomcat)", server);
+            }
         }
-        String server = request.getServletContext().getServerInfo();
-        if (servletUpgradeWorks(server)) {
-            return true;
-        }
-        if (mode == WebSocketMode.PASSTHROUGH && !warnedNoPassthrough) {
-            warnedNoPassthrough = true;
-            LOG.warn("websocket.mode = passthrough is not available on {}: relaying WebSockets as messages", server);
-        }
-        return false;
+        return mode != WebSocketMode.MESSAGE && tomcat && tunnel.webSocketUri().startsWith("ws:");
     }
 
     /**
-     * True for containers whose {@code HttpServletRequest.upgrade} carries a WebSocket's bytes
-     * (Tomcat). Jetty 12.1's ends the upgraded input early (docs/performance.md).
+     * True when {@code request} is served by Tomcat (its connector's request, under any wrappers),
+     * whose socket IO the passthrough uses ({@code TomcatWire}). Jetty 12.1's Servlet upgrade ends the
+     * upgraded input early, and its core connection API is hidden from web applications
+     * (docs/websocket.md): there sessions are relayed as messages.
      */
-    static boolean servletUpgradeWorks(String serverInfo) {
-        return serverInfo != null && serverInfo.startsWith("Apache Tomcat/");
+    static boolean onTomcat(ServletRequest request) {
+        ServletRequest r = request;
+        while (r instanceof ServletRequestWrapper w) {
+            r = w.getRequest();
+        }
+        return r.getClass().getName().startsWith("org.apache.catalina.connector.");
     }
 
     /**
