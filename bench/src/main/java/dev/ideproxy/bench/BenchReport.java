@@ -4,20 +4,35 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Turns the raw results of one run ({@code target scenario metric value} lines, plus {@code # ...}
- * comment lines describing the run) into Markdown tables: absolute figures, ratios, and the targets
- * of issue 7 with whether each is met. Usage: {@code BenchReport RAW_FILE}.
+ * comment lines describing the run) into Markdown tables: absolute figures, ratios, the targets of
+ * issue 14 with whether each is met, and the guards kept from issue 7. Targets {@code jetty-msg} and
+ * {@code tomcat-msg} (the same containers with {@code websocket.mode=message}) get columns of their
+ * own when the run measured them. Usage: {@code BenchReport RAW_FILE}.
  */
 public final class BenchReport {
-    static final String[] TARGETS = {"direct", "nginx", "node", "jetty", "tomcat"};
+    /** The targets every report shows, measured or not. */
+    static final List<String> BASE_TARGETS = List.of("direct", "nginx", "node", "jetty", "tomcat");
+    /** Extra ide-proxy targets, shown only when the run measured them. */
+    static final List<String> MODE_TARGETS = List.of("jetty-msg", "tomcat-msg");
+    /** The containers of the redis group. */
+    static final List<String> CONTAINERS = List.of("jetty", "tomcat");
     static final Map<String, String> TARGET_NAMES = Map.of("direct", "direct", "nginx", "nginx",
-            "node", "http-proxy (Node)", "jetty", "ide-proxy Jetty", "tomcat", "ide-proxy Tomcat");
-    static final String[] PROXIES = {"jetty", "tomcat"};
+            "node", "http-proxy (Node)", "jetty", "ide-proxy Jetty", "tomcat", "ide-proxy Tomcat",
+            "jetty-msg", "ide-proxy Jetty, websocket.mode=message",
+            "tomcat-msg", "ide-proxy Tomcat, websocket.mode=message");
+    /** Column names of the ratio table. */
+    static final Map<String, String> SHORT_NAMES = Map.of("direct", "direct", "nginx", "nginx",
+            "node", "http-proxy", "jetty", "Jetty", "tomcat", "Tomcat",
+            "jetty-msg", "Jetty msg", "tomcat-msg", "Tomcat msg");
 
     /** One measured figure. higherIsBetter decides nothing here but is printed with the ratio. */
     record Row(String key, String label, boolean higherIsBetter) {
@@ -25,6 +40,7 @@ public final class BenchReport {
 
     static final List<Row> ROWS = List.of(
             new Row("http.rps", "HTTP 1 KiB GET, 32 connections (req/s)", true),
+            new Row("http.cpu_us_per_req", "HTTP 1 KiB GET, 32 connections: proxy CPU per request (µs)", false),
             new Row("lat.p50_us", "HTTP 1 KiB GET, 1 connection, p50 (µs)", false),
             new Row("lat.p99_us", "HTTP 1 KiB GET, 1 connection, p99 (µs)", false),
             new Row("down.mbps", "download 1 GiB (MB/s)", true),
@@ -43,12 +59,43 @@ public final class BenchReport {
             new Row("wsidle.heap_per_session_kib", "proxy live heap per idle session (KiB)", false),
             new Row("wsidle.rss_per_session_kib", "proxy resident memory per idle session (KiB)", false));
 
+    /** How a figure compares with its bound. */
+    enum Bound {
+        AT_LEAST("≥"), ABOVE(">"), AT_MOST("≤"), BELOW("<");
+
+        final String symbol;
+
+        Bound(String symbol) {
+            this.symbol = symbol;
+        }
+
+        boolean met(double value, double limit) {
+            return switch (this) {
+                case AT_LEAST -> value >= limit;
+                case ABOVE -> value > limit;
+                case AT_MOST -> value <= limit;
+                case BELOW -> value < limit;
+            };
+        }
+    }
+
+    /** "# load average before|after PHASE: 1 5 15", as bench/run writes it around each phase. */
+    private static final Pattern LOAD_AVERAGE = Pattern.compile("load average (before|after) (\\S+): (.*)");
+
     public static void main(String[] args) throws Exception {
         Map<String, Double> values = new HashMap<>();
         List<String> notes = new ArrayList<>();
+        Map<String, String[]> loadAverages = new LinkedHashMap<>(); // phase -> {before, after}
         for (String line : Files.readAllLines(Path.of(args[0]))) {
             if (line.startsWith("#")) {
-                notes.add(line.substring(1).trim());
+                String note = line.substring(1).trim();
+                Matcher load = LOAD_AVERAGE.matcher(note);
+                if (load.matches()) {
+                    loadAverages.computeIfAbsent(load.group(2), phase -> new String[2])
+                            [load.group(1).equals("before") ? 0 : 1] = load.group(3);
+                } else {
+                    notes.add(note);
+                }
                 continue;
             }
             String[] p = line.trim().split("\\s+");
@@ -64,63 +111,187 @@ public final class BenchReport {
         for (String note : notes) {
             out.append("- ").append(note).append('\n');
         }
-        boolean anyTargetFigure = ROWS.stream().anyMatch(row -> any(values, row.key));
+        if (!loadAverages.isEmpty()) {
+            out.append("- load average (1, 5, 15 min), before → after:");
+            String separator = " ";
+            for (Map.Entry<String, String[]> phase : loadAverages.entrySet()) {
+                String[] ba = phase.getValue();
+                out.append(separator).append(phase.getKey()).append(' ').append(ba[0] == null ? "?" : ba[0])
+                        .append(" → ").append(ba[1] == null ? "?" : ba[1]);
+                separator = "; ";
+            }
+            out.append('\n');
+        }
+        List<String> targets = new ArrayList<>(BASE_TARGETS);
+        List<String> proxies = new ArrayList<>(CONTAINERS);
+        for (String t : MODE_TARGETS) {
+            if (values.keySet().stream().anyMatch(key -> key.startsWith(t + "."))) {
+                targets.add(t);
+                proxies.add(t);
+            }
+        }
+        boolean anyTargetFigure = ROWS.stream().anyMatch(row -> any(values, targets, row.key));
         if (anyTargetFigure) { // not when only the redis group ran
             out.append("\n### Absolute figures\n\n| scenario |");
-            for (String t : TARGETS) {
+            for (String t : targets) {
                 out.append(' ').append(TARGET_NAMES.get(t)).append(" |");
             }
             out.append("\n|---|");
-            out.append("---:|".repeat(TARGETS.length)).append('\n');
+            out.append("---:|".repeat(targets.size())).append('\n');
             for (Row row : ROWS) {
-                if (!any(values, row.key)) {
+                if (!any(values, targets, row.key)) {
                     continue;
                 }
                 out.append("| ").append(row.label).append(" |");
-                for (String t : TARGETS) {
+                for (String t : targets) {
                     Double v = values.get(t + "." + row.key);
                     out.append(' ').append(v == null ? "–" : num(v)).append(" |");
                 }
                 out.append('\n');
             }
 
-            out.append("\n### Ratios (ide-proxy ÷ reference, same run)\n\n| scenario | Jetty ÷ nginx | Tomcat ÷ nginx"
-                    + " | Jetty ÷ direct | Tomcat ÷ direct | Jetty ÷ http-proxy | Tomcat ÷ http-proxy |\n|---|---:|---:|---:|---:|---:|---:|\n");
+            // Each proxy against each reference, and http-proxy against nginx for scale.
+            List<String[]> pairs = new ArrayList<>();
+            for (String ref : new String[] {"nginx", "direct", "node"}) {
+                for (String proxy : proxies) {
+                    pairs.add(new String[] {proxy, ref});
+                }
+            }
+            pairs.add(new String[] {"node", "nginx"});
+            out.append("\n### Ratios (proxy ÷ reference, same run)\n\n| scenario |");
+            for (String[] pair : pairs) {
+                out.append(' ').append(SHORT_NAMES.get(pair[0])).append(" ÷ ").append(SHORT_NAMES.get(pair[1])).append(" |");
+            }
+            out.append("\n|---|").append("---:|".repeat(pairs.size())).append('\n');
             for (Row row : ROWS) {
-                if (!row.key.endsWith("mbps") && !row.key.endsWith("rps") && !row.key.endsWith("_us")) {
+                if (!row.key.endsWith("mbps") && !row.key.endsWith("rps") && !row.key.endsWith("_us")
+                        && !row.key.endsWith("_per_req")) {
                     continue;
                 }
-                if (!any(values, row.key)) {
+                if (!any(values, targets, row.key)) {
                     continue;
                 }
                 out.append("| ").append(row.label).append(" |");
-                for (String ref : new String[] {"nginx", "direct", "node"}) {
-                    for (String proxy : PROXIES) {
-                        out.append(' ').append(ratio(values, proxy, ref, row.key)).append(" |");
-                    }
+                for (String[] pair : pairs) {
+                    out.append(' ').append(ratio(values, pair[0], pair[1], row.key)).append(" |");
                 }
                 out.append('\n');
             }
 
-            out.append("\n### Targets of issue 7\n\n| target | ide-proxy Jetty | met | ide-proxy Tomcat | met |\n|---|---:|:-:|---:|:-:|\n");
-            target(out, values, "HTTP throughput ≥ 0.8× nginx", "http.rps", "nginx", 0.8, true);
-            target(out, values, "HTTP latency p50 ≤ 1.25× nginx", "lat.p50_us", "nginx", 1.25, false);
-            target(out, values, "download ≥ 0.8× nginx", "down.mbps", "nginx", 0.8, true);
-            target(out, values, "upload ≥ 0.8× nginx", "up.mbps", "nginx", 0.8, true);
-            absolute(out, values, "download: live-heap growth < 64 MiB", "down.heap_growth_mib", 64, " MiB");
-            absolute(out, values, "upload: live-heap growth < 64 MiB", "up.heap_growth_mib", 64, " MiB");
-            target(out, values, "WebSocket round trip p50 ≤ 1.25× nginx", "wsecho.p50_us", "nginx", 1.25, false);
-            target(out, values, "WebSocket bulk ≥ 0.8× nginx (upstream→browser)", "wsdown.mbps", "nginx", 0.8, true);
-            target(out, values, "WebSocket bulk ≥ 0.8× nginx (browser→upstream)", "wsup.mbps", "nginx", 0.8, true);
-            alive(out, values);
-            absolute(out, values, "≤ 48 KiB of heap per idle session", "wsidle.heap_per_session_kib", 48.0001, " KiB");
-            target(out, values, "HTTP throughput ≥ 2× http-proxy (Node)", "http.rps", "node", 2.0, true);
-            target(out, values, "WebSocket round trip p50 ≤ 1× http-proxy (Node; issue 14)", "wsecho.p50_us", "node", 1.0, false);
-            target(out, values, "WebSocket bulk ≥ 1× http-proxy (Node; issue 14), upstream→browser", "wsdown.mbps", "node", 1.0, true);
-            target(out, values, "WebSocket bulk ≥ 1× http-proxy (Node; issue 14), browser→upstream", "wsup.mbps", "node", 1.0, true);
+            Table goals = new Table("Targets of issue 14", out, values, targets, proxies);
+            goals.relative("WebSocket round trip p50", "wsecho.p50_us", Bound.AT_MOST, 1.3, "nginx");
+            goals.relative("WebSocket round trip p50", "wsecho.p50_us", Bound.BELOW, 1, "node");
+            goals.relative("WebSocket round trip p99", "wsecho.p99_us", Bound.AT_MOST, 2, "nginx");
+            goals.relative("WebSocket bulk upstream→browser", "wsdown.mbps", Bound.AT_LEAST, 0.85, "nginx");
+            goals.relative("WebSocket bulk upstream→browser", "wsdown.mbps", Bound.ABOVE, 1, "node");
+            goals.relative("WebSocket bulk browser→upstream", "wsup.mbps", Bound.AT_LEAST, 0.85, "nginx");
+            goals.relative("WebSocket bulk browser→upstream", "wsup.mbps", Bound.ABOVE, 1, "node");
+            goals.absolute("live heap per idle WebSocket session", "wsidle.heap_per_session_kib", Bound.AT_MOST, 48, "KiB");
+            goals.relative("HTTP throughput", "http.rps", Bound.AT_LEAST, 0.6, "nginx");
+            goals.relative("HTTP throughput", "http.rps", Bound.AT_LEAST, 2.5, "node");
+            goals.relative("HTTP latency p50", "lat.p50_us", Bound.AT_MOST, 1.4, "nginx");
+            goals.relative("HTTP proxy CPU per request", "http.cpu_us_per_req", Bound.AT_MOST, 2.5, "nginx");
+            goals.relative("download", "down.mbps", Bound.AT_LEAST, 0.8, "nginx");
+            goals.relative("upload", "up.mbps", Bound.AT_LEAST, 0.8, "nginx");
+
+            Table guards = new Table("Guards kept from issue 7", out, values, targets, proxies);
+            guards.absolute("download: live-heap growth", "down.heap_growth_mib", Bound.BELOW, 64, "MiB");
+            guards.absolute("upload: live-heap growth", "up.heap_growth_mib", Bound.BELOW, 64, "MiB");
+            guards.alive();
         }
         redis(out, values);
         System.out.print(out);
+    }
+
+    /**
+     * A table of targets: per ide-proxy target, the figure and whether it meets its bound. A row whose
+     * figure no target has is left out, and a table without rows is not printed at all.
+     */
+    private static final class Table {
+        private final String title;
+        private final StringBuilder out;
+        private final Map<String, Double> values;
+        private final List<String> targets;
+        private final List<String> proxies;
+        private boolean started;
+
+        Table(String title, StringBuilder out, Map<String, Double> values, List<String> targets, List<String> proxies) {
+            this.title = title;
+            this.out = out;
+            this.values = values;
+            this.targets = targets;
+            this.proxies = proxies;
+        }
+
+        /** False when no target has {@code key}; otherwise prints the header if not yet done. */
+        private boolean row(String key) {
+            if (!any(values, targets, key)) {
+                return false;
+            }
+            if (!started) {
+                started = true;
+                out.append("\n### ").append(title).append("\n\n| target |");
+                for (String proxy : proxies) {
+                    out.append(' ').append(TARGET_NAMES.get(proxy)).append(" | met |");
+                }
+                out.append("\n|---|").append("---:|:-:|".repeat(proxies.size())).append('\n');
+            }
+            return true;
+        }
+
+        /** The proxy's figure divided by the reference's, against {@code factor}. */
+        void relative(String label, String key, Bound bound, double factor, String ref) {
+            if (!row(key)) {
+                return;
+            }
+            out.append("| ").append(label).append(' ').append(bound.symbol).append(' ').append(factor(factor))
+                    .append("× ").append(SHORT_NAMES.get(ref)).append(" |");
+            for (String proxy : proxies) {
+                Double a = values.get(proxy + "." + key);
+                Double b = values.get(ref + "." + key);
+                if (a == null || b == null || b == 0) {
+                    out.append(" – | – |");
+                    continue;
+                }
+                double r = a / b;
+                out.append(String.format(Locale.ROOT, " %.2f× (%s vs %s) | %s |", r, num(a), num(b),
+                        bound.met(r, factor) ? "yes" : "**no**"));
+            }
+            out.append('\n');
+        }
+
+        /** The proxy's figure itself, against {@code limit}. */
+        void absolute(String label, String key, Bound bound, double limit, String unit) {
+            if (!row(key)) {
+                return;
+            }
+            out.append("| ").append(label).append(' ').append(bound.symbol).append(' ').append(factor(limit))
+                    .append(' ').append(unit).append(" |");
+            for (String proxy : proxies) {
+                Double a = values.get(proxy + "." + key);
+                out.append(a == null ? " – | – |"
+                        : " " + num(a) + " " + unit + " | " + (bound.met(a, limit) ? "yes" : "**no**") + " |");
+            }
+            out.append('\n');
+        }
+
+        void alive() {
+            if (!row("wsidle.alive")) {
+                return;
+            }
+            out.append("| 8,000 idle sessions all alive |");
+            for (String proxy : proxies) {
+                Double alive = values.get(proxy + ".wsidle.alive");
+                Double wanted = values.get(proxy + ".wsidle.wanted");
+                if (alive == null || wanted == null) {
+                    out.append(" – | – |");
+                    continue;
+                }
+                out.append(' ').append(num(alive)).append(" of ").append(num(wanted)).append(" | ")
+                        .append(alive >= wanted && wanted >= 8000 ? "yes" : "**no**").append(" |");
+            }
+            out.append('\n');
+        }
     }
 
     static final List<Row> REDIS_ROWS = List.of(
@@ -139,7 +310,7 @@ public final class BenchReport {
     private static void redis(StringBuilder out, Map<String, Double> values) {
         boolean any = false;
         for (Row row : REDIS_ROWS) {
-            for (String proxy : PROXIES) {
+            for (String proxy : CONTAINERS) {
                 any |= values.containsKey(proxy + "-redis." + row.key);
             }
         }
@@ -147,14 +318,14 @@ public final class BenchReport {
             return;
         }
         out.append("\n### Several nodes: stores in Redis against in memory (same run, alternating)\n\n| scenario |");
-        for (String proxy : PROXIES) {
+        for (String proxy : CONTAINERS) {
             String name = TARGET_NAMES.get(proxy);
             out.append(' ').append(name).append(", in memory | ").append(name).append(", Redis | Redis ÷ memory |");
         }
-        out.append("\n|---|").append("---:|---:|---:|".repeat(PROXIES.length)).append('\n');
+        out.append("\n|---|").append("---:|---:|---:|".repeat(CONTAINERS.size())).append('\n');
         for (Row row : REDIS_ROWS) {
             out.append("| ").append(row.label).append(" |");
-            for (String proxy : PROXIES) {
+            for (String proxy : CONTAINERS) {
                 Double memory = values.get(proxy + "." + row.key);
                 Double redis = values.get(proxy + "-redis." + row.key);
                 boolean small = row.key.endsWith("redis_cmds_per_1k_req");
@@ -165,7 +336,7 @@ public final class BenchReport {
             }
             out.append('\n');
         }
-        for (String proxy : PROXIES) {
+        for (String proxy : CONTAINERS) {
             Double m50 = values.get(proxy + ".boot.boot_p50_us");
             Double r50 = values.get(proxy + "-redis.boot.boot_p50_us");
             Double m99 = values.get(proxy + ".boot.boot_p99_us");
@@ -177,8 +348,8 @@ public final class BenchReport {
         }
     }
 
-    private static boolean any(Map<String, Double> values, String key) {
-        for (String t : TARGETS) {
+    private static boolean any(Map<String, Double> values, List<String> targets, String key) {
+        for (String t : targets) {
             if (values.containsKey(t + "." + key)) {
                 return true;
             }
@@ -192,55 +363,9 @@ public final class BenchReport {
         return a == null || b == null || b == 0 ? "–" : String.format(Locale.ROOT, "%.2f", a / b);
     }
 
-    private static void target(StringBuilder out, Map<String, Double> values, String label, String key, String ref,
-                               double bound, boolean atLeast) {
-        if (!any(values, key)) {
-            return;
-        }
-        out.append("| ").append(label).append(" |");
-        for (String proxy : PROXIES) {
-            Double a = values.get(proxy + "." + key);
-            Double b = values.get(ref + "." + key);
-            if (a == null || b == null || b == 0) {
-                out.append(" – | – |");
-                continue;
-            }
-            double r = a / b;
-            boolean met = atLeast ? r >= bound : r <= bound;
-            out.append(String.format(Locale.ROOT, " %.2f× (%s vs %s) | %s |", r, num(a), num(b), met ? "yes" : "**no**"));
-        }
-        out.append('\n');
-    }
-
-    private static void absolute(StringBuilder out, Map<String, Double> values, String label, String key,
-                                 double below, String unit) {
-        if (!any(values, key)) {
-            return;
-        }
-        out.append("| ").append(label).append(" |");
-        for (String proxy : PROXIES) {
-            Double a = values.get(proxy + "." + key);
-            out.append(a == null ? " – | – |" : " " + num(a) + unit + " | " + (a < below ? "yes" : "**no**") + " |");
-        }
-        out.append('\n');
-    }
-
-    private static void alive(StringBuilder out, Map<String, Double> values) {
-        if (!any(values, "wsidle.alive")) {
-            return;
-        }
-        out.append("| 8,000 idle sessions all alive |");
-        for (String proxy : PROXIES) {
-            Double alive = values.get(proxy + ".wsidle.alive");
-            Double wanted = values.get(proxy + ".wsidle.wanted");
-            if (alive == null || wanted == null) {
-                out.append(" – | – |");
-                continue;
-            }
-            out.append(' ').append(num(alive)).append(" of ").append(num(wanted)).append(" | ")
-                    .append(alive >= wanted && wanted >= 8000 ? "yes" : "**no**").append(" |");
-        }
-        out.append('\n');
+    /** A bound as written in the issue: 1.3, 0.85, 2, 48. */
+    private static String factor(double v) {
+        return java.math.BigDecimal.valueOf(v).stripTrailingZeros().toPlainString();
     }
 
     private static String fmt2(double v) {

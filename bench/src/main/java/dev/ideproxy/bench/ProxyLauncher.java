@@ -42,14 +42,20 @@ import org.eclipse.jetty.server.ServerConnector;
  *   <li>{@code /peak}: {@code baseline peak peakAny} in bytes: the largest forced sample, and the
  *       largest heap after any collection (the JVM's own ones too) since {@code /mark}.</li>
  * </ul>
- * Usage: {@code ProxyLauncher jetty|tomcat PORT UPSTREAM_URI COOKIE_FILE PROBE_PORT [REDIS_URI]}: with
- * {@code REDIS_URI} (e.g. {@code redis://127.0.0.1:18085}), used bootstrap tokens and revocations are
- * kept in Redis through {@link RedisStores}, as the WAR does with {@code ide-proxy.store.redis-uri};
- * without it (or with {@code -}), in memory.
+ * Usage: {@code ProxyLauncher jetty|tomcat PORT UPSTREAM_URI COOKIE_FILE PROBE_PORT [REDIS_URI [WS_MODE]]}:
+ * with {@code REDIS_URI} (e.g. {@code redis://127.0.0.1:18085}), used bootstrap tokens and revocations
+ * are kept in Redis through {@link RedisStores}, as the WAR does with {@code ide-proxy.store.redis-uri};
+ * without it (or with {@code -}), in memory. With {@code WS_MODE} ({@code auto}, {@code passthrough} or
+ * {@code message}), the proxy is configured with {@code ide-proxy.websocket.mode} set to it, so that
+ * bench/run can compare the WebSocket modes of one container in the same run; without it (or with
+ * {@code -}), the option keeps its default.
  */
 public final class ProxyLauncher {
     static final String PROXY_SECRET = "bench-proxy-secret-0123456789abcdef-0123456789";
     static final String BEARER_SECRET = "bench-bearer-secret-0123456789abcdef-012345678";
+
+    /** The option that chooses the WebSocket relay (passthrough or message level), by its name. */
+    static final String WEBSOCKET_MODE = "websocket.mode";
 
     private static final AtomicLong baseline = new AtomicLong();
     /** Largest live heap of the forced samples since /mark. */
@@ -64,8 +70,9 @@ public final class ProxyLauncher {
         Path cookieFile = Path.of(args[3]);
         int probePort = Integer.parseInt(args[4]);
         String redisUri = args.length > 5 && !args[5].equals("-") ? args[5] : null;
+        String websocketMode = args.length > 6 && !args[6].equals("-") ? args[6] : null;
 
-        IdeProxyConfig config = IdeProxyConfig.builder()
+        IdeProxyConfig.Builder options = IdeProxyConfig.builder()
                 .set(ConfigOption.TOKEN_SECRET, PROXY_SECRET)
                 .set(ConfigOption.AUTH_JWT_HS256_SECRET, BEARER_SECRET)
                 .set(ConfigOption.TARGETS, "bench=" + upstream)
@@ -75,9 +82,11 @@ public final class ProxyLauncher {
                 .set(ConfigOption.LIMIT_BOOTSTRAP_PER_USER, "0")
                 .set(ConfigOption.LIMIT_BOOTSTRAP_PER_WORKSPACE, "0")
                 .set(ConfigOption.LIMIT_WEBSOCKETS_PER_SESSION, "0")
-                .set(ConfigOption.LIMIT_WEBSOCKETS_PER_USER, "0")
-                .build();
-        IdeProxy.Builder builder = IdeProxy.builder(config);
+                .set(ConfigOption.LIMIT_WEBSOCKETS_PER_USER, "0");
+        if (websocketMode != null) {
+            options.set(option(WEBSOCKET_MODE), websocketMode);
+        }
+        IdeProxy.Builder builder = IdeProxy.builder(options.build());
         if (redisUri != null) {
             // As the WAR wires ide-proxy.store.redis-uri (default command timeout, 500 ms).
             RedisStores stores = RedisStores.connect(redisUri, Duration.ofMillis(500));
@@ -92,7 +101,22 @@ public final class ProxyLauncher {
         Files.writeString(cookieFile, sessionCookie(proxy, port));
         startProbe(probePort);
         System.out.println("ide-proxy on " + kind + " listening on " + port
-                + (redisUri == null ? ", stores in memory" : ", stores in Redis"));
+                + (redisUri == null ? ", stores in memory" : ", stores in Redis")
+                + (websocketMode == null ? "" : ", " + ConfigOption.PREFIX + WEBSOCKET_MODE + "=" + websocketMode));
+    }
+
+    /**
+     * The option named {@code name} (without the {@code ide-proxy.} prefix). Looked up by name so that
+     * this launcher compiles against a library that predates an option; asking for one it lacks is a
+     * start-up error that names it.
+     */
+    static ConfigOption option(String name) {
+        for (ConfigOption option : ConfigOption.values()) {
+            if (option.optionName().equals(name)) {
+                return option;
+            }
+        }
+        throw new IllegalArgumentException("this build of the library has no option " + ConfigOption.PREFIX + name);
     }
 
     /** The session cookie a browser gets: a bootstrap link minted through the API, redeemed over HTTP. */
