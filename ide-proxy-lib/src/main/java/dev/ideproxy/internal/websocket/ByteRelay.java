@@ -51,8 +51,13 @@ import org.slf4j.LoggerFactory;
  */
 final class ByteRelay implements LiveRelay, KeepAlive.Listener {
     private static final Logger LOG = LoggerFactory.getLogger(ByteRelay.class);
-    /** Bytes read from one side at a time. */
-    static final int READ_BUFFER = 16 * 1024;
+    /**
+     * Bytes read from one side at a time: a small buffer while the traffic is interactive (an idle
+     * session holds two of these), a large one once a read filled the small one (bulk transfers),
+     * back to small after a read that brought little.
+     */
+    static final int SMALL_READ = 4 * 1024;
+    static final int LARGE_READ = 64 * 1024;
 
     private final TunnelRequest tunnel;
     private final RelaySettings settings;
@@ -412,7 +417,9 @@ final class ByteRelay implements LiveRelay, KeepAlive.Listener {
         private final Out out;
         private final FrameScanner scanner;
         private final Direction direction;
-        private final ByteBuffer buffer = ByteBuffer.allocate(READ_BUFFER);
+        private ByteBuffer buffer = ByteBuffer.allocate(SMALL_READ);
+        /** Bytes the last read brought. */
+        private int lastRead;
         private final List<ByteBuffer> passes = new ArrayList<>(4);
         private long messageBytes;
         private final java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
@@ -445,7 +452,13 @@ final class ByteRelay implements LiveRelay, KeepAlive.Listener {
             }
             int asked = 1;
             do {
-                buffer.clear();
+                if (lastRead == buffer.capacity() && buffer.capacity() < LARGE_READ) {
+                    buffer = ByteBuffer.allocate(LARGE_READ);
+                } else if (lastRead < SMALL_READ / 2 && buffer.capacity() > SMALL_READ) {
+                    buffer = ByteBuffer.allocate(SMALL_READ);
+                } else {
+                    buffer.clear();
+                }
                 wire.read(buffer, this);
                 asked = reads.addAndGet(-asked);
             } while (asked != 0);
@@ -467,6 +480,7 @@ final class ByteRelay implements LiveRelay, KeepAlive.Listener {
                 return;
             }
             keepAlive.touch(from);
+            lastRead = count;
             buffer.flip();
             relay(buffer);
         }
