@@ -55,7 +55,6 @@ public final class ProxyLauncher {
     static final String BEARER_SECRET = "bench-bearer-secret-0123456789abcdef-012345678";
 
     /** The option that chooses the WebSocket relay (passthrough or message level), by its name. */
-    static final String WEBSOCKET_MODE = "websocket.mode";
 
     private static final AtomicLong baseline = new AtomicLong();
     /** Largest live heap of the forced samples since /mark. */
@@ -84,7 +83,7 @@ public final class ProxyLauncher {
                 .set(ConfigOption.LIMIT_WEBSOCKETS_PER_SESSION, "0")
                 .set(ConfigOption.LIMIT_WEBSOCKETS_PER_USER, "0");
         if (websocketMode != null) {
-            options.set(option(WEBSOCKET_MODE), websocketMode);
+            options.set(ConfigOption.WS_MODE, websocketMode);
         }
         IdeProxy.Builder builder = IdeProxy.builder(options.build());
         if (redisUri != null) {
@@ -102,21 +101,7 @@ public final class ProxyLauncher {
         startProbe(probePort);
         System.out.println("ide-proxy on " + kind + " listening on " + port
                 + (redisUri == null ? ", stores in memory" : ", stores in Redis")
-                + (websocketMode == null ? "" : ", " + ConfigOption.PREFIX + WEBSOCKET_MODE + "=" + websocketMode));
-    }
-
-    /**
-     * The option named {@code name} (without the {@code ide-proxy.} prefix). Looked up by name so that
-     * this launcher compiles against a library that predates an option; asking for one it lacks is a
-     * start-up error that names it.
-     */
-    static ConfigOption option(String name) {
-        for (ConfigOption option : ConfigOption.values()) {
-            if (option.optionName().equals(name)) {
-                return option;
-            }
-        }
-        throw new IllegalArgumentException("this build of the library has no option " + ConfigOption.PREFIX + name);
+                + (websocketMode == null ? "" : ", " + ConfigOption.WS_MODE.key() + "=" + websocketMode));
     }
 
     /** The session cookie a browser gets: a bootstrap link minted through the API, redeemed over HTTP. */
