@@ -159,15 +159,8 @@ final class WebSocketUpgrade implements UpgradeHandler {
         }
         Session upstream = connected.upstream();
         if (relay.isClosing()) {
-            // Revoked, or shut down, while the upstream handshake was under way.
             upstream.disconnect();
-            Verdict now = revocations.check(relay);
-            if (now != Verdict.VALID) {
-                refuse(response, tunnel, now);
-            } else {
-                refuseShuttingDown(response);
-            }
-            return Outcome.REFUSED;
+            return refuseEnded(response, tunnel, relay);
         }
         String accepted = upstream.getUpgradeResponse().getAcceptedSubProtocol();
         if (accepted != null && accepted.isBlank()) {
@@ -282,15 +275,8 @@ final class WebSocketUpgrade implements UpgradeHandler {
             return Outcome.UPSTREAM_ERROR;
         }
         if (relay.isClosing()) {
-            // Revoked, or shut down, while the upstream handshake was under way.
             answer.wire().close();
-            Verdict now = revocations.check(relay);
-            if (now != Verdict.VALID) {
-                refuse(response, tunnel, now);
-            } else {
-                refuseShuttingDown(response);
-            }
-            return Outcome.REFUSED;
+            return refuseEnded(response, tunnel, relay);
         }
         TomcatWire browser;
         try {
@@ -385,6 +371,17 @@ final class WebSocketUpgrade implements UpgradeHandler {
         }
         Responses.page(response, Failure.UNAUTHENTICATED, "Your session for workspace " + tunnel.workspaceId()
                 + " was ended. Open the IDE again from the portal.");
+    }
+
+    /** The relay was revoked, or ide-proxy began shutting down, while the upstream handshake was under way. */
+    private Outcome refuseEnded(HttpServletResponse response, TunnelRequest tunnel, LiveRelay relay) throws IOException {
+        Verdict now = revocations.check(relay);
+        if (now != Verdict.VALID) {
+            refuse(response, tunnel, now);
+        } else {
+            refuseShuttingDown(response);
+        }
+        return Outcome.REFUSED;
     }
 
     /** Draining or stopped: the browser retries, on another node where there is one. */
