@@ -423,6 +423,9 @@ final class ByteRelay implements LiveRelay, KeepAlive.Listener {
         private final List<ByteBuffer> passes = new ArrayList<>(4);
         private long messageBytes;
         private final java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
+        /** What each write of this pump does when done, or when it failed (made once, not per read). */
+        private final Runnable readAgain = this::readNext;
+        private final java.util.function.Consumer<Throwable> writeFailed = this::writeFailed;
         /** The current passes hold a close frame: once written, a close went to the other side. */
         private boolean passesClose;
 
@@ -512,8 +515,8 @@ final class ByteRelay implements LiveRelay, KeepAlive.Listener {
             Runnable then = passesClose ? () -> {
                 closeWritten(out.side);
                 readNext();
-            } : this::readNext;
-            out.data(passes.toArray(new ByteBuffer[0]), scanner.atBoundary(), passesClose, then, this::writeFailed);
+            } : readAgain;
+            out.data(passes.toArray(new ByteBuffer[0]), scanner.atBoundary(), passesClose, then, writeFailed);
         }
 
         private void writeFailed(Throwable cause) {

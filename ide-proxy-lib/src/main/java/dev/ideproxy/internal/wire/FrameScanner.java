@@ -116,10 +116,6 @@ public final class FrameScanner {
                 int b0 = in.get(headerStart) & 0xFF;
                 int b1 = in.get(headerStart + 1) & 0xFF;
                 long length = payloadLength(in, headerStart, b1);
-                if (length < 0) {
-                    stop(sink, "a frame length over 2^63");
-                    break;
-                }
                 if (!header(b0, b1, length, sink)) {
                     break;
                 }
@@ -161,10 +157,6 @@ public final class FrameScanner {
             long length = payloadLength(held, 0, b1);
             int gathered = headLength;
             headLength = 0;
-            if (length < 0) {
-                stop(sink, "a frame length over 2^63");
-                break;
-            }
             if (!header(b0, b1, length, sink)) {
                 break;
             }
@@ -197,6 +189,10 @@ public final class FrameScanner {
 
     /** Checks a header and asks the sink about data frames; false when the scan stops. */
     private boolean header(int b0, int b1, long length, Sink sink) {
+        if (length < 0) {
+            stop(sink, "a frame length over 2^63");
+            return false;
+        }
         boolean frameMasked = (b1 & 0x80) != 0;
         if (frameMasked != masked) {
             stop(sink, masked ? "an unmasked frame from the client" : "a masked frame from the server");
