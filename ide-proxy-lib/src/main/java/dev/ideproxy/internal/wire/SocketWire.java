@@ -19,6 +19,27 @@ public final class SocketWire implements Wire {
         this.channel = channel;
     }
 
+    /** Starts connecting to {@code address} in {@code group}; {@code connected} completes with the wire. */
+    static SocketWire connect(java.nio.channels.AsynchronousChannelGroup group, java.net.InetSocketAddress address,
+                              Completion<Wire> connected) throws IOException {
+        AsynchronousSocketChannel channel = AsynchronousSocketChannel.open(group);
+        SocketWire wire = new SocketWire(channel);
+        channel.setOption(java.net.StandardSocketOptions.TCP_NODELAY, true);
+        channel.connect(address, null, new CompletionHandler<Void, Void>() {
+            @Override
+            public void completed(Void v, Void a) {
+                connected.completed(wire);
+            }
+
+            @Override
+            public void failed(Throwable cause, Void a) {
+                wire.close();
+                connected.failed(cause);
+            }
+        });
+        return wire;
+    }
+
     @Override
     public void read(ByteBuffer buffer, Completion<Integer> done) {
         try {

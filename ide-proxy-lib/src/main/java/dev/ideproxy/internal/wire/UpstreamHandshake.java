@@ -2,12 +2,9 @@ package dev.ideproxy.internal.wire;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.StandardSocketOptions;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousChannelGroup;
-import java.nio.channels.AsynchronousSocketChannel;
-import java.nio.channels.CompletionHandler;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -40,35 +37,63 @@ public final class UpstreamHandshake {
     static final int MAX_RESPONSE_HEAD = 16 * 1024;
     private static final String GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
-    /** The channel group the upstream sockets live in: a few daemon threads, stopped with {@link #close()}. */
+    /**
+     * The threads the upstream sockets live on: a few selector loops ({@link WireLoop}), sockets
+     * spread over them in turn; stopped with {@link #close()}, which closes every socket.
+     */
     public static final class Group implements AutoCloseable {
         private static final AtomicInteger INSTANCES = new AtomicInteger();
+        private static final boolean NIO2 = Boolean.getBoolean("ide-proxy.internal.nio2-upstream");
+        private final WireLoop[] loops;
+        private final AtomicInteger next = new AtomicInteger();
         private final AsynchronousChannelGroup group;
 
         public Group(String threadName, int threads) {
             String prefix = threadName + "-" + INSTANCES.incrementAndGet() + "-";
-            AtomicInteger n = new AtomicInteger();
-            ThreadFactory factory = r -> {
-                Thread t = new Thread(r, prefix + n.incrementAndGet());
-                t.setDaemon(true);
-                return t;
-            };
-            try {
-                group = AsynchronousChannelGroup.withFixedThreadPool(threads, factory);
-            } catch (IOException e) {
-                throw new IllegalStateException("cannot start the upstream socket threads", e);
+            if (NIO2) {
+                AtomicInteger n = new AtomicInteger();
+                ThreadFactory factory = r -> {
+                    Thread t = new Thread(r, prefix + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                };
+                try {
+                    group = AsynchronousChannelGroup.withFixedThreadPool(threads, factory);
+                } catch (IOException e) {
+                    throw new IllegalStateException("cannot start the upstream socket threads", e);
+                }
+                loops = new WireLoop[0];
+                return;
             }
+            group = null;
+            loops = new WireLoop[threads];
+            for (int i = 0; i < threads; i++) {
+                loops[i] = new WireLoop(prefix + (i + 1));
+            }
+        }
+
+        /** A socket connecting to {@code address}, on the next loop; {@code connected} completes once it is. */
+        Wire connect(InetSocketAddress address, Wire.Completion<Wire> connected) throws IOException {
+            if (group != null) {
+                return SocketWire.connect(group, address, connected);
+            }
+            return ChannelWire.connect(loops[Math.floorMod(next.getAndIncrement(), loops.length)], address, connected);
         }
 
         /** Closes every socket of the group and ends its threads (waits up to {@code millis}). */
         public void close(long millis) {
-            try {
-                group.shutdownNow();
-                group.awaitTermination(millis, TimeUnit.MILLISECONDS);
-            } catch (IOException e) {
-                // Stopping: nothing left to do.
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+            if (group != null) {
+                try {
+                    group.shutdownNow();
+                    group.awaitTermination(millis, TimeUnit.MILLISECONDS);
+                } catch (IOException e) {
+                    // Stopping: nothing left to do.
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            for (WireLoop loop : loops) {
+                loop.close(millis);
             }
         }
 
@@ -82,7 +107,7 @@ public final class UpstreamHandshake {
      * The upstream's answer: its status and headers (names in lower case), and, after a 101, the
      * connection and the bytes that came after the head.
      */
-    public record Answer(int status, Map<String, List<String>> headers, SocketWire wire, ByteBuffer leftover) {
+    public record Answer(int status, Map<String, List<String>> headers, Wire wire, ByteBuffer leftover) {
         /** The first value of header {@code name} (lower case), or null. */
         public String header(String name) {
             List<String> values = headers.get(name);
@@ -121,27 +146,7 @@ public final class UpstreamHandshake {
                                                  long timeoutMillis,
                                                  java.util.function.BiFunction<Runnable, Long, Runnable> timer) {
         CompletableFuture<Answer> result = new CompletableFuture<>();
-        AsynchronousSocketChannel channel;
         InetSocketAddress address;
-        try {
-            int port = uri.getPort() > 0 ? uri.getPort() : 80;
-            address = new InetSocketAddress(uri.getHost(), port);
-            if (address.isUnresolved()) {
-                throw new java.net.UnknownHostException(uri.getHost());
-            }
-            channel = AsynchronousSocketChannel.open(group.group);
-            channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-        } catch (IOException e) {
-            result.completeExceptionally(e);
-            return result;
-        }
-        Runnable cancelTimer = timer.apply(() -> {
-            if (result.completeExceptionally(new java.util.concurrent.TimeoutException(
-                    "no WebSocket handshake within " + timeoutMillis + " ms"))) {
-                closeQuietly(channel);
-            }
-        }, timeoutMillis);
-        result.whenComplete((a, e) -> cancelTimer.run());
         StringBuilder request = new StringBuilder(512);
         String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
         request.append("GET ").append(path);
@@ -154,76 +159,116 @@ public final class UpstreamHandshake {
         }
         request.append("\r\n");
         ByteBuffer out = ByteBuffer.wrap(request.toString().getBytes(StandardCharsets.ISO_8859_1));
-        channel.connect(address, null, new CompletionHandler<Void, Void>() {
-            @Override
-            public void completed(Void v, Void a) {
-                new SocketWire(channel).write(new ByteBuffer[] {out}, new Wire.Completion<>() {
-                    @Override
-                    public void completed(Void written) {
-                        readHead(channel, ByteBuffer.allocate(4096), result);
-                    }
-
-                    @Override
-                    public void failed(Throwable cause) {
-                        fail(channel, result, cause);
-                    }
-                });
+        Exchange exchange = new Exchange(result, out);
+        try {
+            int port = uri.getPort() > 0 ? uri.getPort() : 80;
+            address = new InetSocketAddress(uri.getHost(), port);
+            if (address.isUnresolved()) {
+                throw new java.net.UnknownHostException(uri.getHost());
             }
-
-            @Override
-            public void failed(Throwable cause, Void a) {
-                fail(channel, result, cause);
+            exchange.wire = group.connect(address, exchange);
+        } catch (IOException e) {
+            result.completeExceptionally(e);
+            return result;
+        }
+        Runnable cancelTimer = timer.apply(() -> {
+            if (result.completeExceptionally(new java.util.concurrent.TimeoutException(
+                    "no WebSocket handshake within " + timeoutMillis + " ms"))) {
+                exchange.wire.close();
             }
-        });
+        }, timeoutMillis);
+        result.whenComplete((a, e) -> cancelTimer.run());
         return result;
     }
 
-    private static void readHead(AsynchronousSocketChannel channel, ByteBuffer buffer, CompletableFuture<Answer> result) {
-        if (result.isDone()) {
-            closeQuietly(channel);
-            return;
-        }
-        channel.read(buffer, null, new CompletionHandler<Integer, Void>() {
-            @Override
-            public void completed(Integer count, Void a) {
-                if (count < 0) {
-                    fail(channel, result, new HandshakeException("the upstream closed the connection during the handshake"));
-                    return;
-                }
-                int end = headEnd(buffer);
-                if (end < 0) {
-                    if (buffer.position() >= MAX_RESPONSE_HEAD) {
-                        fail(channel, result, new HandshakeException("the upstream's response head is too large"));
-                        return;
-                    }
-                    ByteBuffer next = buffer;
-                    if (!buffer.hasRemaining()) {
-                        next = ByteBuffer.allocate(Math.min(buffer.capacity() * 2, MAX_RESPONSE_HEAD));
-                        next.put(buffer.flip());
-                    }
-                    readHead(channel, next, result);
-                    return;
-                }
-                Answer answer;
-                try {
-                    answer = parse(channel, buffer, end);
-                } catch (HandshakeException e) {
-                    fail(channel, result, e);
-                    return;
-                }
-                if (answer.status() != 101) {
-                    closeQuietly(channel);
-                }
-                if (!result.complete(answer) && answer.wire() != null) {
-                    closeQuietly(channel);
-                }
-            }
+    /** One handshake: connected, the request written, then the response head read. */
+    private static final class Exchange implements Wire.Completion<Wire> {
+        private final CompletableFuture<Answer> result;
+        private final ByteBuffer request;
+        /** Set when connected, or by {@link #open} once the connect started (for its timer). */
+        private volatile Wire wire;
+        private ByteBuffer head = ByteBuffer.allocate(4096);
 
-            @Override
-            public void failed(Throwable cause, Void a) {
-                fail(channel, result, cause);
+        Exchange(CompletableFuture<Answer> result, ByteBuffer request) {
+            this.result = result;
+            this.request = request;
+        }
+
+        /** Connected: send the request. */
+        @Override
+        public void completed(Wire connected) {
+            wire = connected;
+            connected.write(new ByteBuffer[] {request}, new Wire.Completion<>() {
+                @Override
+                public void completed(Void written) {
+                    readHead();
+                }
+
+                @Override
+                public void failed(Throwable cause) {
+                    Exchange.this.failed(cause);
+                }
+            });
+        }
+
+        @Override
+        public void failed(Throwable cause) {
+            if (wire != null) {
+                wire.close();
             }
-        });
+            result.completeExceptionally(cause);
+        }
+
+        private void readHead() {
+            if (result.isDone()) {
+                wire.close();
+                return;
+            }
+            wire.read(head, new Wire.Completion<>() {
+                @Override
+                public void completed(Integer count) {
+                    headRead(count);
+                }
+
+                @Override
+                public void failed(Throwable cause) {
+                    Exchange.this.failed(cause);
+                }
+            });
+        }
+
+        private void headRead(int count) {
+            if (count < 0) {
+                failed(new HandshakeException("the upstream closed the connection during the handshake"));
+                return;
+            }
+            int end = headEnd(head);
+            if (end < 0) {
+                if (head.position() >= MAX_RESPONSE_HEAD) {
+                    failed(new HandshakeException("the upstream's response head is too large"));
+                    return;
+                }
+                if (!head.hasRemaining()) {
+                    ByteBuffer larger = ByteBuffer.allocate(Math.min(head.capacity() * 2, MAX_RESPONSE_HEAD));
+                    head = larger.put(head.flip());
+                }
+                readHead();
+                return;
+            }
+            Answer answer;
+            try {
+                answer = parse(wire, head, end);
+            } catch (HandshakeException e) {
+                failed(e);
+                return;
+            }
+            if (answer.status() != 101) {
+                wire.close();
+            }
+            if (!result.complete(answer) && answer.wire() != null) {
+                wire.close();
+            }
+        }
     }
 
     /** The index just after the head's blank line in the bytes read so far, or -1. */
@@ -237,7 +282,7 @@ public final class UpstreamHandshake {
         return -1;
     }
 
-    private static Answer parse(AsynchronousSocketChannel channel, ByteBuffer buffer, int end) throws HandshakeException {
+    private static Answer parse(Wire wire, ByteBuffer buffer, int end) throws HandshakeException {
         String head = new String(buffer.array(), 0, end, StandardCharsets.ISO_8859_1);
         String[] lines = head.split("\r\n");
         String[] status = lines[0].split(" ", 3);
@@ -261,19 +306,7 @@ public final class UpstreamHandshake {
         }
         ByteBuffer leftover = ByteBuffer.allocate(buffer.position() - end);
         leftover.put(buffer.array(), end, buffer.position() - end).flip();
-        return new Answer(code, headers, code == 101 ? new SocketWire(channel) : null, leftover);
+        return new Answer(code, headers, code == 101 ? wire : null, leftover);
     }
 
-    private static void fail(AsynchronousSocketChannel channel, CompletableFuture<Answer> result, Throwable cause) {
-        closeQuietly(channel);
-        result.completeExceptionally(cause);
-    }
-
-    private static void closeQuietly(AsynchronousSocketChannel channel) {
-        try {
-            channel.close();
-        } catch (IOException ignored) {
-            // Closing: nothing left to do.
-        }
-    }
 }
