@@ -50,8 +50,8 @@ final class ChannelWire implements Wire {
         try {
             channel.configureBlocking(false);
             channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            wire.connecting = connected;
             boolean now = channel.connect(address);
+            wire.connecting = connected; // not before: a connect refused at once is thrown, not failed twice
             loop.execute(() -> wire.register(now));
         } catch (IOException | RuntimeException e) {
             wire.close();

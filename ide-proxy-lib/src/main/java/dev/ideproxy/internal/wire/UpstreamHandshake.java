@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.ByteBuffer;
-import java.nio.channels.AsynchronousChannelGroup;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -15,8 +14,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -43,29 +40,11 @@ public final class UpstreamHandshake {
      */
     public static final class Group implements AutoCloseable {
         private static final AtomicInteger INSTANCES = new AtomicInteger();
-        private static final boolean NIO2 = Boolean.getBoolean("ide-proxy.internal.nio2-upstream");
         private final WireLoop[] loops;
         private final AtomicInteger next = new AtomicInteger();
-        private final AsynchronousChannelGroup group;
 
         public Group(String threadName, int threads) {
             String prefix = threadName + "-" + INSTANCES.incrementAndGet() + "-";
-            if (NIO2) {
-                AtomicInteger n = new AtomicInteger();
-                ThreadFactory factory = r -> {
-                    Thread t = new Thread(r, prefix + n.incrementAndGet());
-                    t.setDaemon(true);
-                    return t;
-                };
-                try {
-                    group = AsynchronousChannelGroup.withFixedThreadPool(threads, factory);
-                } catch (IOException e) {
-                    throw new IllegalStateException("cannot start the upstream socket threads", e);
-                }
-                loops = new WireLoop[0];
-                return;
-            }
-            group = null;
             loops = new WireLoop[threads];
             for (int i = 0; i < threads; i++) {
                 loops[i] = new WireLoop(prefix + (i + 1));
@@ -74,24 +53,11 @@ public final class UpstreamHandshake {
 
         /** A socket connecting to {@code address}, on the next loop; {@code connected} completes once it is. */
         Wire connect(InetSocketAddress address, Wire.Completion<Wire> connected) throws IOException {
-            if (group != null) {
-                return SocketWire.connect(group, address, connected);
-            }
             return ChannelWire.connect(loops[Math.floorMod(next.getAndIncrement(), loops.length)], address, connected);
         }
 
-        /** Closes every socket of the group and ends its threads (waits up to {@code millis}). */
+        /** Closes every socket of the group and ends its threads (waits up to {@code millis} for each). */
         public void close(long millis) {
-            if (group != null) {
-                try {
-                    group.shutdownNow();
-                    group.awaitTermination(millis, TimeUnit.MILLISECONDS);
-                } catch (IOException e) {
-                    // Stopping: nothing left to do.
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
             for (WireLoop loop : loops) {
                 loop.close(millis);
             }

@@ -7,7 +7,7 @@ import java.nio.ByteBuffer;
  * are outstanding at a time (the relay's pumps guarantee it); each completes exactly once, possibly
  * on the calling thread.
  *
- * <p>Implementations: {@link SocketWire} (the upstream socket) and {@link TomcatWire} (the
+ * <p>Implementations: {@link ChannelWire} (the upstream socket) and {@link TomcatWire} (the
  * browser's connection after {@code HttpServletRequest.upgrade}).
  */
 public interface Wire {
