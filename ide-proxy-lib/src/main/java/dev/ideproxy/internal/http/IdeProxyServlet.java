@@ -60,6 +60,10 @@ public class IdeProxyServlet extends ProxyServlet {
     private static final String EXCHANGE = IdeProxyServlet.class.getName() + ".exchange";
     /** Request attribute set when the browser's side of an exchange failed (it went away, or sent a broken body). */
     private static final String CLIENT_FAILED = IdeProxyServlet.class.getName() + ".clientFailed";
+    /** Request attribute set once an exchange was sent a second time (see {@link #sentAgain}). */
+    private static final String SENT_AGAIN = IdeProxyServlet.class.getName() + ".sentAgain";
+    /** Methods that are safe to send twice (RFC 9110 §9.2.2), when they carry no body. */
+    private static final Set<String> REPEATABLE = Set.of("GET", "HEAD", "OPTIONS");
 
     private final transient HeaderPolicy headers;
     private final transient Duration connectTimeout;
@@ -174,13 +178,49 @@ public class IdeProxyServlet extends ProxyServlet {
                                     Request proxyRequest) {
         // In flight until the browser's response completes; a drain that times out aborts the upstream side.
         DrainState.Exchange exchange = drain.exchangeStarted();
-        exchange.cutWith(() -> proxyRequest.abort(new DrainTimeoutException()));
         clientRequest.setAttribute(EXCHANGE, exchange);
         // Ended where the exchange completes (success, failure) and, should a container skip those
         // (a connection closed under it), when the async cycle ends.
         clientRequest.getAsyncContext().addListener(new ExchangeEnd(exchange));
+        send(clientRequest, proxyResponse, proxyRequest, exchange);
+    }
+
+    private void send(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Request proxyRequest,
+                      DrainState.Exchange exchange) {
+        exchange.cutWith(() -> proxyRequest.abort(new DrainTimeoutException()));
         // Not super: its debug log prints every header, cookies included.
         proxyRequest.send(newProxyResponseListener(clientRequest, proxyResponse));
+    }
+
+    /**
+     * Sends a request once more when the upstream closed the connection before any of its answer
+     * arrived: the race every client of a keep-alive server can lose when the server closes an idle
+     * connection just as a request goes out on it (Node's servers close them after 5 s), which
+     * browsers and nginx answer the same way. Only a bodyless GET, HEAD or OPTIONS, only once, and
+     * not while draining; anything else is answered as a lost connection (502).
+     */
+    private boolean sentAgain(HttpServletRequest clientRequest, HttpServletResponse proxyResponse,
+                              Response serverResponse, Throwable failure) {
+        if (clientRequest.getAttribute(SENT_AGAIN) != null
+                || clientRequest.getAttribute(CLIENT_FAILED) != null
+                || !(clientRequest.getAttribute(EXCHANGE) instanceof DrainState.Exchange exchange)
+                || Failure.of(failure) != Failure.CONNECTION_LOST
+                || (serverResponse != null && serverResponse.getStatus() > 0)
+                || proxyResponse.isCommitted()
+                || !REPEATABLE.contains(clientRequest.getMethod())
+                || hasContent(clientRequest)
+                || drain.isDraining()) {
+            return false;
+        }
+        TunnelRequest tunnel = TunnelRequest.of(clientRequest);
+        clientRequest.setAttribute(SENT_AGAIN, Boolean.TRUE);
+        LOG.info("{}: the workspace closed the connection before answering ({}); sent once more",
+                tunnel.describe(), failure.toString());
+        Request again = newProxyRequest(clientRequest, tunnel.httpUri());
+        copyRequestHeaders(clientRequest, again);
+        again.timeout(getTimeout(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        send(clientRequest, proxyResponse, again, exchange);
+        return true;
     }
 
     /**
@@ -258,6 +298,9 @@ public class IdeProxyServlet extends ProxyServlet {
     @Override
     protected void onProxyResponseFailure(HttpServletRequest clientRequest, HttpServletResponse proxyResponse,
                                           Response serverResponse, Throwable failure) {
+        if (sentAgain(clientRequest, proxyResponse, serverResponse, failure)) {
+            return;
+        }
         TunnelRequest tunnel = TunnelRequest.of(clientRequest);
         boolean drained = failure instanceof DrainTimeoutException;
         Failure kind = drained ? Failure.SERVICE_UNAVAILABLE : Failure.of(failure);

@@ -1,6 +1,7 @@
 package dev.ideproxy.internal.wire;
 
 import java.io.IOException;
+import java.nio.channels.CancelledKeyException;
 import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
@@ -79,9 +80,17 @@ final class WireLoop implements AutoCloseable {
         }
     }
 
+    /** Hands readiness to its socket; a failure there closes that socket, never the loop. */
     private void ready(SelectionKey key) {
         if (key.attachment() instanceof ChannelWire wire) {
-            wire.ready(key);
+            try {
+                wire.ready(key);
+            } catch (CancelledKeyException e) {
+                wire.close(); // closed while this batch of events was handled
+            } catch (RuntimeException e) {
+                LOG.warn("an upstream socket's event failed; the socket is closed: {}", e.toString());
+                wire.close();
+            }
         }
     }
 
@@ -115,6 +124,9 @@ final class WireLoop implements AutoCloseable {
     void close(long millis) {
         running = false;
         selector.wakeup();
+        if (inLoop()) {
+            return; // the loop ends when this task returns
+        }
         try {
             thread.join(millis);
         } catch (InterruptedException e) {
