@@ -88,20 +88,11 @@ final class ChannelWire implements Wire {
 
     @Override
     public void read(ByteBuffer buffer, Completion<Integer> done) {
-        boolean accepted;
-        boolean changed = false;
-        synchronized (this) {
-            accepted = !closed;
-            if (accepted) {
-                readBuffer = buffer;
-                reader = done;
-                changed = interest();
-            }
-        }
-        if (!accepted) {
+        if (!parked(() -> {
+            readBuffer = buffer;
+            reader = done;
+        })) {
             done.failed(new AsynchronousCloseException());
-        } else if (changed && !loop.inLoop()) {
-            loop.wakeup();
         }
     }
 
@@ -117,25 +108,38 @@ final class ChannelWire implements Wire {
             done.failed(e);
             return;
         }
+        writeRest(buffers, done);
+    }
+
+    /** Completes a write that left nothing, or leaves the rest for the loop. */
+    private void writeRest(ByteBuffer[] buffers, Completion<Void> done) {
         if (!hasRemaining(buffers)) {
             done.completed(null);
-            return;
-        }
-        boolean accepted;
-        boolean changed = false;
-        synchronized (this) {
-            accepted = !closed;
-            if (accepted) {
-                writeBuffers = buffers;
-                writer = done;
-                changed = interest();
-            }
-        }
-        if (!accepted) {
+        } else if (!parked(() -> {
+            writeBuffers = buffers;
+            writer = done;
+        })) {
             done.failed(new AsynchronousCloseException());
-        } else if (changed && !loop.inLoop()) {
+        }
+    }
+
+    /**
+     * Leaves an operation outstanding ({@code store} sets its fields, under this wire's lock) until the
+     * loop finds the socket ready, waking the loop if its interest changed; false once closed.
+     */
+    private boolean parked(Runnable store) {
+        boolean changed;
+        synchronized (this) {
+            if (closed) {
+                return false;
+            }
+            store.run();
+            changed = interest();
+        }
+        if (changed && !loop.inLoop()) {
             loop.wakeup();
         }
+        return true;
     }
 
     /** On the loop's thread: the socket is ready for what {@link #interest()} asked. */
@@ -193,18 +197,11 @@ final class ChannelWire implements Wire {
             done.failed(e);
             return;
         }
-        if (count == 0) {
-            synchronized (this) {
-                if (!closed) {
-                    readBuffer = buffer;
-                    reader = done;
-                    return;
-                }
-            }
-            done.failed(new AsynchronousCloseException());
-            return;
+        if (count != 0) {
+            done.completed(count);
+        } else {
+            read(buffer, done); // nothing after all: wait again
         }
-        done.completed(count);
     }
 
     private void writeNow() {
@@ -225,18 +222,7 @@ final class ChannelWire implements Wire {
             done.failed(e);
             return;
         }
-        if (hasRemaining(buffers)) {
-            synchronized (this) {
-                if (!closed) {
-                    writeBuffers = buffers;
-                    writer = done;
-                    return;
-                }
-            }
-            done.failed(new AsynchronousCloseException());
-            return;
-        }
-        done.completed(null);
+        writeRest(buffers, done);
     }
 
     /** Registers interest in exactly what is outstanding; true if it changed. Holds this. */

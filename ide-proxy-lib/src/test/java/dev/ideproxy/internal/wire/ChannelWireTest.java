@@ -47,17 +47,27 @@ class ChannelWireTest {
         server.close();
     }
 
-    private Wire connect(CompletableFuture<Wire> connected) throws Exception {
-        return group.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), server.getLocalPort()),
+    /** A wire connected to the peer socket the server accepted. */
+    private record Connection(Wire wire, Socket peer) implements AutoCloseable {
+        @Override
+        public void close() throws Exception {
+            peer.close();
+        }
+    }
+
+    private Connection open() throws Exception {
+        CompletableFuture<Wire> connected = new CompletableFuture<>();
+        group.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), server.getLocalPort()),
                 completion(connected));
+        Socket peer = server.accept();
+        return new Connection(connected.get(WAIT, TimeUnit.SECONDS), peer);
     }
 
     @Test
     void aWriteTheSocketTakesAtOnceCompletesOnTheCallingThread() throws Exception {
-        CompletableFuture<Wire> connected = new CompletableFuture<>();
-        connect(connected);
-        try (Socket peer = server.accept()) {
-            Wire wire = connected.get(WAIT, TimeUnit.SECONDS);
+        try (Connection c = open()) {
+            Wire wire = c.wire();
+            Socket peer = c.peer();
             CompletableFuture<Thread> done = new CompletableFuture<>();
             wire.write(new ByteBuffer[] {ByteBuffer.wrap("ab".getBytes()), ByteBuffer.wrap("cd".getBytes())},
                     new Wire.Completion<>() {
@@ -79,10 +89,9 @@ class ChannelWireTest {
 
     @Test
     void aWriteTheSocketTakesInPartsCompletesOnceThePeerReadEverything() throws Exception {
-        CompletableFuture<Wire> connected = new CompletableFuture<>();
-        connect(connected);
-        try (Socket peer = server.accept()) {
-            Wire wire = connected.get(WAIT, TimeUnit.SECONDS);
+        try (Connection c = open()) {
+            Wire wire = c.wire();
+            Socket peer = c.peer();
             byte[] bytes = new byte[32 << 20]; // more than both sockets' buffers hold
             new Random(7).nextBytes(bytes);
             CompletableFuture<Void> written = new CompletableFuture<>();
@@ -99,10 +108,9 @@ class ChannelWireTest {
 
     @Test
     void aReadAskedForFromAnotherThreadSeesTheDataThenTheEnd() throws Exception {
-        CompletableFuture<Wire> connected = new CompletableFuture<>();
-        connect(connected);
-        try (Socket peer = server.accept()) {
-            Wire wire = connected.get(WAIT, TimeUnit.SECONDS);
+        try (Connection c = open()) {
+            Wire wire = c.wire();
+            Socket peer = c.peer();
             ByteBuffer buffer = ByteBuffer.allocate(64);
             CompletableFuture<Integer> first = new CompletableFuture<>();
             wire.read(buffer, completion(first));
@@ -132,10 +140,9 @@ class ChannelWireTest {
 
     @Test
     void closeFailsTheOutstandingReadAndWriteAndThePeerSeesTheEnd() throws Exception {
-        CompletableFuture<Wire> connected = new CompletableFuture<>();
-        connect(connected);
-        try (Socket peer = server.accept()) {
-            Wire wire = connected.get(WAIT, TimeUnit.SECONDS);
+        try (Connection c = open()) {
+            Wire wire = c.wire();
+            Socket peer = c.peer();
             CompletableFuture<Integer> read = new CompletableFuture<>();
             wire.read(ByteBuffer.allocate(16), completion(read));
             CompletableFuture<Void> written = new CompletableFuture<>();
@@ -155,10 +162,9 @@ class ChannelWireTest {
 
     @Test
     void stoppingTheGroupClosesItsSockets() throws Exception {
-        CompletableFuture<Wire> connected = new CompletableFuture<>();
-        connect(connected);
-        try (Socket peer = server.accept()) {
-            Wire wire = connected.get(WAIT, TimeUnit.SECONDS);
+        try (Connection c = open()) {
+            Wire wire = c.wire();
+            Socket peer = c.peer();
             CompletableFuture<Integer> read = new CompletableFuture<>();
             wire.read(ByteBuffer.allocate(16), completion(read));
             group.close();
