@@ -102,17 +102,17 @@ final class ChannelWire implements Wire {
             done.failed(new AsynchronousCloseException());
             return;
         }
+        writeSome(buffers, done);
+    }
+
+    /** Writes what the socket takes now; completes if that was all, else leaves the rest for the loop. */
+    private void writeSome(ByteBuffer[] buffers, Completion<Void> done) {
         try {
             channel.write(buffers);
         } catch (IOException | RuntimeException e) {
             done.failed(e);
             return;
         }
-        writeRest(buffers, done);
-    }
-
-    /** Completes a write that left nothing, or leaves the rest for the loop. */
-    private void writeRest(ByteBuffer[] buffers, Completion<Void> done) {
         if (!hasRemaining(buffers)) {
             done.completed(null);
         } else if (!parked(() -> {
@@ -213,16 +213,9 @@ final class ChannelWire implements Wire {
             writeBuffers = null;
             writer = null;
         }
-        if (done == null) {
-            return;
+        if (done != null) {
+            writeSome(buffers, done);
         }
-        try {
-            channel.write(buffers);
-        } catch (IOException | RuntimeException e) {
-            done.failed(e);
-            return;
-        }
-        writeRest(buffers, done);
     }
 
     /** Registers interest in exactly what is outstanding; true if it changed. Holds this. */
