@@ -15,6 +15,7 @@ import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.ClassMatcher;
 
 /**
  * Runs the WAR on embedded Jetty ({@code java -jar ide-proxy.war}). Listens on
@@ -80,6 +81,11 @@ public final class StandaloneServer {
         server.addConnector(connector);
         WebAppContext webapp = new WebAppContext(war.toString(), contextPath);
         webapp.setThrowUnavailableOnStartupException(true);
+        // One copy of every class: the launcher already put the WAR's classes and libraries on the class
+        // path, beside this Jetty. The web application then sees Jetty's server classes as the server's
+        // own, which the WebSocket passthrough needs to take a connection over (docs/websocket.md).
+        webapp.setParentLoaderPriority(true);
+        webapp.setHiddenClassMatcher(new ClassMatcher());
         JakartaWebSocketServletContainerInitializer.configure(webapp, null);
         server.setHandler(webapp);
         // SIGTERM: drain before Jetty closes its connections (it would cut every exchange in flight).

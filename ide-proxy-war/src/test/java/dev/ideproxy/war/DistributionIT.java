@@ -95,6 +95,11 @@ class DistributionIT {
             Object echoed = received.next(Duration.ofSeconds(30));
             assertTrue(echoed instanceof byte[] b && java.util.Arrays.equals(big, b), "1 MiB binary echoed intact");
             socket.sendClose(WebSocket.NORMAL_CLOSURE, "bye").get(10, TimeUnit.SECONDS);
+            // Which relay carried it: bytes where ide-proxy can take the connection over; on Jetty's
+            // distribution its server classes are hidden from web applications, so messages.
+            String relay = distribution == Distribution.JETTY_12
+                    ? "relayed as messages on jetty" : "relayed as bytes (passthrough)";
+            assertTrue(container.output.stream().anyMatch(l -> l.contains(relay)), "the log names the relay: " + relay);
 
             HttpResponse<String> refused = http.send(HttpRequest.newBuilder(container.uri("/__ide/w1/"))
                     .build(), HttpResponse.BodyHandlers.ofString());

@@ -8,13 +8,12 @@ import dev.ideproxy.internal.tunnel.TunnelRequest;
 import dev.ideproxy.internal.tunnel.UpgradeHandler;
 import dev.ideproxy.internal.web.Failure;
 import dev.ideproxy.internal.web.LogSafe;
-import dev.ideproxy.internal.wire.TomcatWire;
+import dev.ideproxy.internal.wire.BrowserWire;
+import dev.ideproxy.internal.wire.BrowserWires;
 import dev.ideproxy.internal.wire.UpstreamHandshake;
 import dev.ideproxy.config.WebSocketMode;
 import dev.ideproxy.internal.web.Responses;
 import dev.ideproxy.internal.websocket.RevocationWatcher.Verdict;
-import jakarta.servlet.ServletRequest;
-import jakarta.servlet.ServletRequestWrapper;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import jakarta.websocket.server.ServerContainer;
@@ -109,7 +108,8 @@ final class WebSocketUpgrade implements UpgradeHandler {
             Responses.page(response, Failure.BAD_REQUEST, "This is not a valid WebSocket handshake (version 13).");
             return Outcome.REFUSED;
         }
-        boolean passthrough = passthrough(request, tunnel);
+        BrowserWires wires = passthrough(request, tunnel);
+        boolean passthrough = wires != null;
         ServerContainer container = (ServerContainer) request.getServletContext().getAttribute(SERVER_CONTAINER);
         if (container == null && !passthrough) {
             LOG.error("no Jakarta WebSocket container in this web application: enable WebSocket support in the server");
@@ -150,7 +150,7 @@ final class WebSocketUpgrade implements UpgradeHandler {
             relay.expireAfter(Duration.between(clock.instant(), tunnel.sessionEnds()));
         }
         if (relay instanceof ByteRelay bytes) {
-            return passthroughHandshake(tunnel, request, response, offered, bytes);
+            return passthroughHandshake(tunnel, request, response, offered, bytes, wires);
         }
         Relay messages = (Relay) relay;
         Connected connected = connectUpstream(tunnel, request, response, offered, messages);
@@ -187,42 +187,31 @@ final class WebSocketUpgrade implements UpgradeHandler {
     }
 
     /**
-     * True when this upgrade is relayed as bytes ({@link ByteRelay}): {@code websocket.mode} allows it,
-     * the container is Tomcat (see {@link #onTomcat}) and the upstream is plain {@code ws}. The first
-     * upgrade logs which way sessions are relayed on this server.
+     * How this upgrade's browser connection is taken over when it is relayed as bytes ({@link ByteRelay}),
+     * or null when it is relayed as messages: {@code websocket.mode} allows a passthrough, the container
+     * lets ide-proxy take its connection over ({@link BrowserWires}: Tomcat, or Jetty with its server
+     * classes visible) and the upstream is plain {@code ws}. The first upgrade logs which way sessions
+     * are relayed on this server.
      */
-    private boolean passthrough(HttpServletRequest request, TunnelRequest tunnel) {
+    private BrowserWires passthrough(HttpServletRequest request, TunnelRequest tunnel) {
         WebSocketMode mode = settings.mode();
-        boolean tomcat = onTomcat(request);
+        BrowserWires wires = mode == WebSocketMode.MESSAGE ? null : BrowserWires.of(request);
         if (!announced) {
             announced = true;
             String server = request.getServletContext().getServerInfo();
             if (mode == WebSocketMode.MESSAGE) {
                 LOG.info("WebSocket sessions are relayed as messages (websocket.mode = message)");
-            } else if (tomcat) {
+            } else if (wires != null) {
                 LOG.info("WebSocket sessions to http:// workspaces are relayed as bytes (passthrough) on {}", server);
             } else if (mode == WebSocketMode.PASSTHROUGH) {
-                LOG.warn("websocket.mode = passthrough needs Tomcat: WebSocket sessions are relayed as messages on {}",
-                        server);
+                LOG.warn("websocket.mode = passthrough needs Tomcat, or Jetty with its server classes visible to "
+                        + "ide-proxy (embedded, java -jar): WebSocket sessions are relayed as messages on {}", server);
             } else {
-                LOG.info("WebSocket sessions are relayed as messages on {} (passthrough needs Tomcat)", server);
+                LOG.info("WebSocket sessions are relayed as messages on {} (passthrough needs Tomcat, or Jetty with "
+                        + "its server classes visible to ide-proxy: embedded, java -jar)", server);
             }
         }
-        return mode != WebSocketMode.MESSAGE && tomcat && tunnel.webSocketUri().startsWith("ws:");
-    }
-
-    /**
-     * True when {@code request} is served by Tomcat (its connector's request, under any wrappers),
-     * whose socket IO the passthrough uses ({@code TomcatWire}). Jetty 12.1's Servlet upgrade ends the
-     * upgraded input early, and its core connection API is hidden from web applications
-     * (docs/websocket.md): there sessions are relayed as messages.
-     */
-    static boolean onTomcat(ServletRequest request) {
-        ServletRequest r = request;
-        while (r instanceof ServletRequestWrapper w) {
-            r = w.getRequest();
-        }
-        return r.getClass().getName().startsWith("org.apache.catalina.connector.");
+        return wires != null && tunnel.webSocketUri().startsWith("ws:") ? wires : null;
     }
 
     /**
@@ -231,7 +220,8 @@ final class WebSocketUpgrade implements UpgradeHandler {
      * 101 with the upstream's accepted subprotocol and extensions, and the container's upgrade.
      */
     private Outcome passthroughHandshake(TunnelRequest tunnel, HttpServletRequest request, HttpServletResponse response,
-                                         List<String> offered, ByteRelay relay) throws IOException {
+                                         List<String> offered, ByteRelay relay, BrowserWires wires)
+            throws IOException {
         UpstreamHandshake.Answer answer;
         CompletableFuture<UpstreamHandshake.Answer> connecting = null;
         try {
@@ -278,7 +268,7 @@ final class WebSocketUpgrade implements UpgradeHandler {
             answer.wire().close();
             return refuseEnded(response, tunnel, relay);
         }
-        TomcatWire browser;
+        BrowserWire browser;
         try {
             response.setHeader("Upgrade", "websocket");
             response.setHeader("Connection", "Upgrade");
@@ -290,7 +280,7 @@ final class WebSocketUpgrade implements UpgradeHandler {
             if (extensions != null) {
                 response.setHeader("Sec-WebSocket-Extensions", extensions);
             }
-            browser = request.upgrade(TomcatWire.class);
+            browser = wires.upgrade(request);
             response.setStatus(HttpServletResponse.SC_SWITCHING_PROTOCOLS);
         } catch (Exception e) {
             LOG.error("{}: the browser's WebSocket upgrade failed: {}", tunnel.describe(), LogSafe.safe(e));
@@ -301,7 +291,7 @@ final class WebSocketUpgrade implements UpgradeHandler {
             return Outcome.CLIENT_ERROR;
         }
         relay.start(browser, answer.wire(), answer.leftover());
-        relay.expectBrowserWithin(settings.connectTimeout().toMillis() + 1_000, browser::initialized);
+        relay.expectBrowserWithin(settings.connectTimeout().toMillis() + 1_000, browser::handedOver);
         return Outcome.UPGRADED;
     }
 

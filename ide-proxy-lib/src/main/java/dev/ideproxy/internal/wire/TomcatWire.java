@@ -30,7 +30,7 @@ import org.apache.tomcat.util.net.SocketWrapperBase.CompletionHandlerCall;
  * no-argument constructor), gives it the socket wrapper, then calls {@link #init}. Operations asked
  * for before that wait for it. Thread-safe for one reader and one writer at a time, as {@link Wire} requires.
  */
-public final class TomcatWire implements InternalHttpUpgradeHandler, Wire {
+public final class TomcatWire implements InternalHttpUpgradeHandler, BrowserWire {
     /** Hands a read to its completion as soon as it brought bytes (or the end of the stream). */
     private static final SocketWrapperBase.CompletionCheck ANY_DATA = (state, buffers, offset, length) ->
             CompletionHandlerCall.DONE;
@@ -44,8 +44,8 @@ public final class TomcatWire implements InternalHttpUpgradeHandler, Wire {
     public TomcatWire() {
     }
 
-    /** True once Tomcat handed the connection over. */
-    public boolean initialized() {
+    @Override
+    public boolean handedOver() {
         return !initPending();
     }
 

@@ -7,8 +7,8 @@ import java.nio.ByteBuffer;
  * are outstanding at a time (the relay's pumps guarantee it); each completes exactly once, possibly
  * on the calling thread.
  *
- * <p>Implementations: {@link ChannelWire} (the upstream socket) and {@link TomcatWire} (the
- * browser's connection after {@code HttpServletRequest.upgrade}).
+ * <p>Implementations: {@link ChannelWire} (the upstream socket) and the {@link BrowserWire}s (the
+ * browser's connection, taken over from the container).
  */
 public interface Wire {
 

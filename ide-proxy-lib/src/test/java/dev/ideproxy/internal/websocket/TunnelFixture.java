@@ -191,7 +191,7 @@ final class TunnelFixture implements BeforeAllCallback, AfterEachCallback, After
      * what crosses is exactly what the other side sent: close frames without a code, extension offers.
      */
     boolean passthrough(Container kind) {
-        return kind == Container.TOMCAT && tunnel(kind).settings().mode() != WebSocketMode.MESSAGE;
+        return tunnel(kind).settings().mode() != WebSocketMode.MESSAGE;
     }
 
     /** Waits until the tunnel of this kind holds no relay. */

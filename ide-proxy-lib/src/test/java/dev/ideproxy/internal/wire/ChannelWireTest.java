@@ -206,7 +206,7 @@ class ChannelWireTest {
         throw new AssertionError("completed instead of failing");
     }
 
-    private static <T> Wire.Completion<T> completion(CompletableFuture<T> future) {
+    static <T> Wire.Completion<T> completion(CompletableFuture<T> future) {
         return new Wire.Completion<>() {
             @Override
             public void completed(T result) {

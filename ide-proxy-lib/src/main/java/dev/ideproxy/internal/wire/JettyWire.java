@@ -1,0 +1,243 @@
+package dev.ideproxy.internal.wire;
+
+import jakarta.servlet.ServletRequest;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
+import org.eclipse.jetty.http.HttpVersion;
+import org.eclipse.jetty.io.AbstractConnection;
+import org.eclipse.jetty.io.Connection;
+import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.server.ConnectionMetaData;
+import org.eclipse.jetty.server.HttpStream;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.thread.Invocable.InvocationType;
+
+/**
+ * The browser's side of a passthrough relay on Jetty 12.1 (ee10): the connection's {@link EndPoint},
+ * taken over with Jetty's core upgrade, as Jetty's own WebSocket handshaker does. The servlet answers
+ * 101 and sets {@link HttpStream#UPGRADE_CONNECTION_ATTRIBUTE} to this connection ({@link #upgrade});
+ * once the 101 is written, Jetty's HTTP/1.1 connection hands the endpoint over ({@link #onUpgradeTo},
+ * then {@link #onOpen}). From then on bytes are read and written with the endpoint's non-blocking IO.
+ *
+ * <p>Why not the Servlet API's {@code HttpServletRequest.upgrade}: on Jetty 12.1 ee10 its upgraded input
+ * ends after 640 bytes (verified-facts, "Servlet HTTP upgrade").
+ *
+ * <p>The callbacks declare that they do not block, so Jetty runs them on its selector thread: a read
+ * completes there and the relay's write towards the upstream ({@link ChannelWire}) is made from it,
+ * without a hand-off to the thread pool. Nothing the relay does in a completion blocks.
+ *
+ * <p>Loaded only where Jetty's server classes are the web application's own ({@link BrowserWires}):
+ * embedded Jetty, and {@code java -jar}. Thread-safe for one reader and one writer at a time, as
+ * {@link Wire} requires.
+ */
+public final class JettyWire extends AbstractConnection implements Connection.UpgradeTo, BrowserWire {
+    private final Callback fillable = Callback.from(InvocationType.NON_BLOCKING, this::onFillable, this::failRead);
+    /** The outstanding read's completion; taken (set to null) by whoever completes it. */
+    private final AtomicReference<Completion<Integer>> reading = new AtomicReference<>();
+    private volatile ByteBuffer readInto;
+    /** Bytes the browser sent right after its handshake, read by Jetty before the hand-over. */
+    private volatile ByteBuffer early;
+    private volatile Throwable failure;
+    // Guarded by this.
+    private Runnable deferred;
+    private boolean open;
+    /** Handed over, or closed before that: operations run at once. */
+    private boolean released;
+
+    private JettyWire(EndPoint endPoint, Executor executor) {
+        super(endPoint, executor);
+    }
+
+    /**
+     * True when {@code request}'s connection can be taken over: a Jetty ee10 request over HTTP/1.1
+     * (WebSockets over HTTP/2 have no connection of their own). Call only where {@link BrowserWires}
+     * found Jetty's classes shared with the server.
+     */
+    static boolean canUpgrade(ServletRequest request) {
+        ServletContextRequest jetty = ServletContextRequest.getServletContextRequest(request);
+        return jetty != null && jetty.getConnectionMetaData().getHttpVersion() == HttpVersion.HTTP_1_1;
+    }
+
+    /**
+     * Arranges for Jetty to hand {@code request}'s connection to the returned wire once the response,
+     * which the caller makes a 101 and then leaves alone, has been written.
+     */
+    static JettyWire upgrade(ServletRequest request) {
+        ConnectionMetaData metaData = ServletContextRequest.getServletContextRequest(request).getConnectionMetaData();
+        JettyWire wire = new JettyWire(metaData.getConnection().getEndPoint(), metaData.getConnector().getExecutor());
+        request.setAttribute(HttpStream.UPGRADE_CONNECTION_ATTRIBUTE, wire);
+        return wire;
+    }
+
+    @Override
+    public void onUpgradeTo(ByteBuffer prefilled) {
+        // Jetty refuses the upgrade unless the connection takes what it already read; the buffer is its own.
+        if (prefilled != null && prefilled.hasRemaining()) {
+            ByteBuffer copy = ByteBuffer.allocate(prefilled.remaining());
+            copy.put(prefilled).flip();
+            early = copy;
+        }
+    }
+
+    @Override
+    public void onOpen() {
+        super.onOpen();
+        // No timeout of Jetty's: the relay's keep-alive decides when a side is idle.
+        getEndPoint().setIdleTimeout(0);
+        Runnable pending;
+        synchronized (this) {
+            open = true;
+        }
+        release();
+    }
+
+    /** Runs the operations that waited for the hand-over (they fail if the wire was closed meanwhile). */
+    private void release() {
+        Runnable pending;
+        synchronized (this) {
+            released = true;
+            pending = deferred;
+            deferred = null;
+        }
+        if (pending != null) {
+            pending.run();
+        }
+    }
+
+    @Override
+    public boolean handedOver() {
+        synchronized (this) {
+            return open;
+        }
+    }
+
+    /** Runs {@code op} now, or once the connection is handed over (or closed). */
+    private void whenOpen(Runnable op) {
+        synchronized (this) {
+            if (!released) {
+                Runnable before = deferred;
+                deferred = before == null ? op : () -> {
+                    before.run();
+                    op.run();
+                };
+                return;
+            }
+        }
+        op.run();
+    }
+
+    @Override
+    public void read(ByteBuffer buffer, Completion<Integer> done) {
+        whenOpen(() -> {
+            Throwable failed = failure;
+            if (failed != null) {
+                done.failed(failed);
+                return;
+            }
+            ByteBuffer first = early;
+            if (first != null) {
+                int n = Math.min(first.remaining(), buffer.remaining());
+                buffer.put(buffer.position(), first, first.position(), n);
+                buffer.position(buffer.position() + n);
+                first.position(first.position() + n);
+                if (!first.hasRemaining()) {
+                    early = null;
+                }
+                done.completed(n);
+                return;
+            }
+            readInto = buffer;
+            reading.set(done);
+            fill();
+        });
+    }
+
+    /** Fills the outstanding read from the endpoint, or waits (on the selector) until it can. */
+    private void fill() {
+        ByteBuffer into = readInto;
+        int n;
+        try {
+            // Jetty fills after a buffer's limit (its "flush mode"): an empty view of the free space.
+            ByteBuffer view = into.slice();
+            view.limit(0);
+            n = getEndPoint().fill(view);
+        } catch (IOException | RuntimeException e) {
+            failRead(e);
+            return;
+        }
+        if (n == 0) {
+            getEndPoint().fillInterested(fillable);
+            return;
+        }
+        if (n > 0) {
+            into.position(into.position() + n);
+        }
+        Completion<Integer> done = reading.getAndSet(null);
+        if (done != null) {
+            done.completed(n);
+        }
+    }
+
+    @Override
+    public void onFillable() {
+        fill();
+    }
+
+    private void failRead(Throwable cause) {
+        Completion<Integer> done = reading.getAndSet(null);
+        if (done != null) {
+            done.failed(cause);
+        }
+    }
+
+    @Override
+    public void write(ByteBuffer[] buffers, Completion<Void> done) {
+        whenOpen(() -> {
+            Throwable failed = failure;
+            if (failed != null) {
+                done.failed(failed);
+                return;
+            }
+            try {
+                getEndPoint().write(Callback.from(InvocationType.NON_BLOCKING, () -> done.completed(null), done::failed),
+                        buffers);
+            } catch (RuntimeException e) {
+                done.failed(e);
+            }
+        });
+    }
+
+    @Override
+    public boolean onIdleExpired(TimeoutException timeout) {
+        return false; // see onOpen
+    }
+
+    @Override
+    public void onClose(Throwable cause) {
+        super.onClose(cause);
+        if (failure == null) {
+            failure = cause != null ? cause : new IOException("the browser connection was closed");
+        }
+        failRead(failure);
+    }
+
+    /** Closes the browser's connection, handed over or not yet; operations waiting for the hand-over then fail. */
+    @Override
+    public void close() {
+        if (failure == null) {
+            failure = new IOException("closed");
+        }
+        getEndPoint().close();
+        release();
+        failRead(failure);
+    }
+
+    @Override
+    public String label() {
+        return "browser";
+    }
+}
