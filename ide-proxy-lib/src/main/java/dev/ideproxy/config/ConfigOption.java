@@ -75,7 +75,7 @@ public enum ConfigOption {
     WS_PING_INTERVAL("websocket.ping-interval", "30s",
             "Interval of keep-alive pings sent to both sides of an idle WebSocket session (0 = none)."),
     WS_MODE("websocket.mode", "auto",
-            "How WebSockets are relayed: passthrough (frame bytes copied unchanged; Tomcat), message (both sides terminated; any container) or auto (passthrough where it works)."),
+            "How WebSockets are relayed: passthrough (frame bytes copied unchanged; Tomcat, embedded Jetty, java -jar), message (both sides terminated; any container) or auto (passthrough where it works)."),
     WS_ALLOWED_ORIGINS("websocket.allowed-origins", null,
             "Extra origins (scheme://host[:port], comma-separated) allowed to open WebSockets besides the request's own host."),
     WS_ALLOW_MISSING_ORIGIN("websocket.allow-missing-origin", "true",

@@ -5,14 +5,15 @@ package dev.ideproxy.config;
  */
 public enum WebSocketMode {
     /**
-     * {@link #PASSTHROUGH} where the container's Servlet upgrade is known to work (Tomcat) and the
-     * upstream is plain {@code ws}; {@link #MESSAGE} elsewhere.
+     * {@link #PASSTHROUGH} where ide-proxy can take the browser's connection over (Tomcat; Jetty where
+     * its server classes are ide-proxy's too: embedded, {@code java -jar}) and the upstream is plain
+     * {@code ws}; {@link #MESSAGE} elsewhere.
      */
     AUTO,
     /**
      * The frames' bytes are copied unchanged between the browser's upgraded connection and the
      * upstream socket; the proxy reads frame headers only. Falls back to {@link #MESSAGE} where the
-     * Servlet upgrade is not usable (Jetty 12) and for {@code wss} upstreams.
+     * connection cannot be taken over (the WAR in Jetty's distribution) and for {@code wss} upstreams.
      */
     PASSTHROUGH,
     /** Each side terminated by a WebSocket stack (the container's Jakarta WebSocket, Jetty's client). */
