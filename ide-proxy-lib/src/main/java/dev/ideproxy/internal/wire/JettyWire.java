@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
 import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.io.AbstractConnection;
@@ -42,11 +43,11 @@ public final class JettyWire extends AbstractConnection implements Connection.Up
     /** Bytes the browser sent right after its handshake, read by Jetty before the hand-over. */
     private volatile ByteBuffer early;
     private volatile Throwable failure;
-    // Guarded by this.
-    private Runnable deferred;
-    private boolean open;
-    /** Handed over, or closed before that: operations run at once. */
-    private boolean released;
+    /** Released once handed over, or closed before that. */
+    private final HandOver handOver = new HandOver();
+    /** How the wire failed, if it did: operations then fail at once (made once, not per operation). */
+    private final Supplier<Throwable> failed = () -> failure;
+    private volatile boolean open;
 
     private JettyWire(EndPoint endPoint, Executor executor) {
         super(endPoint, executor);
@@ -88,56 +89,18 @@ public final class JettyWire extends AbstractConnection implements Connection.Up
         super.onOpen();
         // No timeout of Jetty's: the relay's keep-alive decides when a side is idle.
         getEndPoint().setIdleTimeout(0);
-        Runnable pending;
-        synchronized (this) {
-            open = true;
-        }
-        release();
-    }
-
-    /** Runs the operations that waited for the hand-over (they fail if the wire was closed meanwhile). */
-    private void release() {
-        Runnable pending;
-        synchronized (this) {
-            released = true;
-            pending = deferred;
-            deferred = null;
-        }
-        if (pending != null) {
-            pending.run();
-        }
+        open = true;
+        handOver.release();
     }
 
     @Override
     public boolean handedOver() {
-        synchronized (this) {
-            return open;
-        }
-    }
-
-    /** Runs {@code op} now, or once the connection is handed over (or closed). */
-    private void whenOpen(Runnable op) {
-        synchronized (this) {
-            if (!released) {
-                Runnable before = deferred;
-                deferred = before == null ? op : () -> {
-                    before.run();
-                    op.run();
-                };
-                return;
-            }
-        }
-        op.run();
+        return open;
     }
 
     @Override
     public void read(ByteBuffer buffer, Completion<Integer> done) {
-        whenOpen(() -> {
-            Throwable failed = failure;
-            if (failed != null) {
-                done.failed(failed);
-                return;
-            }
+        handOver.submit(done, failed, () -> {
             ByteBuffer first = early;
             if (first != null) {
                 int n = Math.min(first.remaining(), buffer.remaining());
@@ -196,19 +159,8 @@ public final class JettyWire extends AbstractConnection implements Connection.Up
 
     @Override
     public void write(ByteBuffer[] buffers, Completion<Void> done) {
-        whenOpen(() -> {
-            Throwable failed = failure;
-            if (failed != null) {
-                done.failed(failed);
-                return;
-            }
-            try {
-                getEndPoint().write(Callback.from(InvocationType.NON_BLOCKING, () -> done.completed(null), done::failed),
-                        buffers);
-            } catch (RuntimeException e) {
-                done.failed(e);
-            }
-        });
+        handOver.submit(done, failed, () -> getEndPoint().write(
+                Callback.from(InvocationType.NON_BLOCKING, () -> done.completed(null), done::failed), buffers));
     }
 
     @Override
@@ -232,7 +184,7 @@ public final class JettyWire extends AbstractConnection implements Connection.Up
             failure = new IOException("closed");
         }
         getEndPoint().close();
-        release();
+        handOver.release();
         failRead(failure);
     }
 

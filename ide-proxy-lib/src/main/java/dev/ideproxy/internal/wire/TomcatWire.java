@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.CompletionHandler;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.apache.coyote.http11.upgrade.InternalHttpUpgradeHandler;
 import org.apache.tomcat.util.net.AbstractEndpoint.Handler.SocketState;
 import org.apache.tomcat.util.net.SSLSupport;
@@ -37,16 +38,16 @@ public final class TomcatWire implements InternalHttpUpgradeHandler, BrowserWire
 
     private volatile SocketWrapperBase<?> socket;
     private volatile Throwable failure;
-    // Guarded by this.
-    private Runnable deferred;
-    private boolean initPending = true;
+    private final HandOver handOver = new HandOver();
+    /** How the wire failed, if it did: operations then fail at once (made once, not per operation). */
+    private final Supplier<Throwable> failed = () -> failure;
 
     public TomcatWire() {
     }
 
     @Override
     public boolean handedOver() {
-        return !initPending();
+        return handOver.released();
     }
 
     @Override
@@ -56,67 +57,19 @@ public final class TomcatWire implements InternalHttpUpgradeHandler, BrowserWire
 
     @Override
     public void init(WebConnection connection) {
-        Runnable pending;
-        synchronized (this) {
-            initPending = false;
-            pending = deferred;
-            deferred = null;
-        }
-        if (pending != null) {
-            pending.run();
-        }
-    }
-
-    /** Runs {@code op} now, or once {@link #init} ran. */
-    private void whenOpen(Runnable op) {
-        synchronized (this) {
-            if (initPending) {
-                Runnable before = deferred;
-                deferred = before == null ? op : () -> {
-                    before.run();
-                    op.run();
-                };
-                return;
-            }
-        }
-        op.run();
-    }
-
-    private synchronized boolean initPending() {
-        return initPending;
+        handOver.release();
     }
 
     @Override
     public void read(ByteBuffer buffer, Completion<Integer> done) {
-        whenOpen(() -> {
-            Throwable failed = failure;
-            if (failed != null) {
-                done.failed(failed);
-                return;
-            }
-            try {
-                socket.read(BlockingMode.NON_BLOCK, -1, TimeUnit.MILLISECONDS, done, ANY_DATA, READ, buffer);
-            } catch (RuntimeException e) {
-                done.failed(e);
-            }
-        });
+        handOver.submit(done, failed, () -> socket.read(BlockingMode.NON_BLOCK, -1, TimeUnit.MILLISECONDS, done,
+                ANY_DATA, READ, buffer));
     }
 
     @Override
     public void write(ByteBuffer[] buffers, Completion<Void> done) {
-        whenOpen(() -> {
-            Throwable failed = failure;
-            if (failed != null) {
-                done.failed(failed);
-                return;
-            }
-            try {
-                socket.write(BlockingMode.NON_BLOCK, -1, TimeUnit.MILLISECONDS, done,
-                        SocketWrapperBase.COMPLETE_WRITE_WITH_COMPLETION, WRITE, buffers);
-            } catch (RuntimeException e) {
-                done.failed(e);
-            }
-        });
+        handOver.submit(done, failed, () -> socket.write(BlockingMode.NON_BLOCK, -1, TimeUnit.MILLISECONDS,
+                done, SocketWrapperBase.COMPLETE_WRITE_WITH_COMPLETION, WRITE, buffers));
     }
 
     private static final CompletionHandler<Long, Completion<Integer>> READ = new CompletionHandler<>() {
@@ -187,7 +140,7 @@ public final class TomcatWire implements InternalHttpUpgradeHandler, BrowserWire
         if (failure == null) {
             failure = new IOException("closed");
         }
-        whenOpen(() -> {
+        handOver.run(() -> {
             SocketWrapperBase<?> s = socket;
             if (s != null) {
                 s.close();
