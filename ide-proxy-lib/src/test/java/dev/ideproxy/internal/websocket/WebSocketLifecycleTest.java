@@ -51,19 +51,18 @@ class WebSocketLifecycleTest {
         fixture.cookie(kind, "b");
         // Warm up, so pools have grown to their working size before the baseline is taken.
         runSessions(kind, 40, 20);
-        fixture.awaitNoRelays(kind);
+        // Settled: the relays, the proxy's upstream client sessions and the upstream's own sessions are
+        // all gone (a relay ends before the upstream has read its close frame, so wait for each).
+        awaitNoSessions(kind, tunnel);
         int baseThreads = Thread.activeCount();
         long baseClientThreads = clientThreads(tunnel);
         long baseFiles = openFiles();
-        int baseUpstream = upstreamB.openSessions();
 
         long start = System.nanoTime();
         runSessions(kind, 2_000, 20);
         long millis = (System.nanoTime() - start) / 1_000_000;
 
-        fixture.awaitNoRelays(kind);
-        waitUntil(() -> tunnel.connector().openSessions() == 0, WAIT, "upstream client sessions to close");
-        waitUntil(() -> upstreamB.openSessions() == baseUpstream, WAIT, "upstream server sessions to close");
+        awaitNoSessions(kind, tunnel);
         // Pools (the containers', the client's) may have grown a little under load; sessions own no threads.
         waitUntil(() -> Thread.activeCount() <= baseThreads + 40, WAIT,
                 () -> "threads back near " + baseThreads + ", now " + Thread.activeCount());
@@ -72,6 +71,14 @@ class WebSocketLifecycleTest {
         System.out.printf("[%s] 2000 sessions in %d ms; threads %d -> %d (client pool %d -> %d), open files %d -> %d%n",
                 kind, millis, baseThreads, Thread.activeCount(), baseClientThreads, clientThreads, baseFiles, openFiles());
         assertTrue(clientThreads <= baseClientThreads + 20, "client pool grew from " + baseClientThreads + " to " + clientThreads);
+    }
+
+    private void awaitNoSessions(Container kind, WebSocketTunnel tunnel) throws InterruptedException {
+        fixture.awaitNoRelays(kind);
+        waitUntil(() -> tunnel.connector().openSessions() == 0, WAIT,
+                () -> "upstream client sessions to close, " + tunnel.connector().openSessions() + " open");
+        waitUntil(() -> upstreamB.openSessions() == 0, WAIT,
+                () -> "upstream server sessions to close, " + upstreamB.openSessions() + " open");
     }
 
     private static long clientThreads(WebSocketTunnel tunnel) {
