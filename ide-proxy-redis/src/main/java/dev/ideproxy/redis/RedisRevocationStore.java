@@ -253,6 +253,9 @@ public final class RedisRevocationStore implements RevocationStore {
         }
         trusted = true;
         outage.succeeded();
+        if (outage.isDown()) {
+            retrySoon(); // another connection is still reconnecting: look again soon, not at the next resync
+        }
         if (!wasTrusted) {
             LOG.debug("revocations read again from Redis at {}: {} known", outage.where(), mirror.size());
         }

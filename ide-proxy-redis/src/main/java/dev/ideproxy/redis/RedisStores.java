@@ -348,7 +348,11 @@ public final class RedisStores implements AutoCloseable {
                 RedisActivityStore activity = new RedisActivityStore(backgroundConnection.sync(),
                         backgroundConnection.async(), keys, clock, activityRetention, background);
                 activity.checkCommands();
-                outage.recoveredWhen(revocations::isSynchronised);
+                // Over only when every connection is back: Lettuce reconnects the three one by one, and a
+                // recovery declared on the revocation side alone would be followed by a second outage when
+                // the request path's connection, still reconnecting, refused the next used-token check.
+                outage.recoveredWhen(() -> revocations.isSynchronised() && requests.isOpen()
+                        && backgroundConnection.isOpen());
                 revocations.start();
                 LOG.info("Redis stores connected to {} (key prefix {}, command timeout {} ms): used tokens,"
                         + " revocations and workspace activity are shared by every node using it", where, keyPrefix,
