@@ -58,6 +58,8 @@ final class ByteRelay implements LiveRelay, KeepAlive.Listener {
      */
     static final int SMALL_READ = 4 * 1024;
     static final int LARGE_READ = 64 * 1024;
+    /** The large buffers, shared by every passthrough relay (2 MiB of idle ones kept at most). */
+    static final BulkBuffers LARGE_BUFFERS = new BulkBuffers(LARGE_READ, 32);
 
     private final TunnelRequest tunnel;
     private final RelaySettings settings;
@@ -455,9 +457,11 @@ final class ByteRelay implements LiveRelay, KeepAlive.Listener {
             }
             int asked = 1;
             do {
+                // Between two reads nothing uses the buffer: the last one's bytes were written.
                 if (lastRead == buffer.capacity() && buffer.capacity() < LARGE_READ) {
-                    buffer = ByteBuffer.allocate(LARGE_READ);
+                    buffer = LARGE_BUFFERS.take();
                 } else if (lastRead < SMALL_READ / 2 && buffer.capacity() > SMALL_READ) {
+                    LARGE_BUFFERS.give(buffer);
                     buffer = ByteBuffer.allocate(SMALL_READ);
                 } else {
                     buffer.clear();

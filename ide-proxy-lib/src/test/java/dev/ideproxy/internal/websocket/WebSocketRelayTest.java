@@ -96,6 +96,55 @@ class WebSocketRelayTest {
 
     @ParameterizedTest
     @EnumSource(Container.class)
+    void sessionsSwitchingBetweenBulkAndSmallMessagesEachGetOnlyTheirOwnBytes(Container kind) throws Exception {
+        // Bulk reads use large buffers that relays give back to a shared pool after a small message and
+        // take again for the next bulk one: whatever a buffer held before, every byte must be this session's.
+        int sessions = 6;
+        int rounds = 8;
+        for (int i = 0; i < sessions; i++) {
+            fixture.cookie(kind, "u" + i);
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(sessions);
+        try {
+            List<Future<?>> talking = new ArrayList<>();
+            for (int s = 0; s < sessions; s++) {
+                int session = s;
+                talking.add(pool.submit((Callable<Void>) () -> {
+                    BrowserSocket socket = fixture.open(kind, "u" + session, "/echo", r -> { });
+                    Random random = new Random(session);
+                    for (int round = 0; round < rounds; round++) {
+                        byte[] bulk = new byte[(1 << 20) + random.nextInt(1 << 16)];
+                        random.nextBytes(bulk);
+                        socket.session().sendBinary(ByteBuffer.wrap(bulk), Callback.NOOP);
+                        BrowserSocket.Message reply = socket.nextMessage(WAIT);
+                        assertNotNull(reply, "session " + session + " round " + round + ": no bulk echo");
+                        assertArrayEquals(bulk, reply.binary(), "session " + session + " round " + round);
+                        for (int small = 0; small < 3; small++) {
+                            String text = "s" + session + "r" + round + "m" + small;
+                            socket.session().sendText(text, Callback.NOOP);
+                            reply = socket.nextMessage(WAIT);
+                            assertNotNull(reply, text + ": no echo");
+                            assertEquals("u" + session + "|" + text, reply.text());
+                        }
+                    }
+                    close(socket);
+                    return null;
+                }));
+            }
+            for (Future<?> f : talking) {
+                f.get(120, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        fixture.awaitNoRelays(kind);
+        if (fixture.passthrough(kind)) {
+            assertTrue(ByteRelay.LARGE_BUFFERS.idle() > 0, "the relays gave their large buffers back");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Container.class)
     void aMessageSentRightAfterConnectingIsNotLost(Container kind) throws Exception {
         for (int i = 0; i < 20; i++) {
             BrowserSocket socket = fixture.open(kind, "a", "/greet", r -> { });
