@@ -599,6 +599,8 @@ final class ByteRelay implements LiveRelay, KeepAlive.Listener {
         private boolean dataAtBoundary;
         private Runnable dataDone;
         private java.util.function.Consumer<Throwable> dataFailed;
+        /** Calls of {@link #next()} not yet run (see there). */
+        private final java.util.concurrent.atomic.AtomicInteger nexts = new java.util.concurrent.atomic.AtomicInteger();
 
         Out(Side side, Wire wire) {
             this.side = side;
@@ -643,8 +645,25 @@ final class ByteRelay implements LiveRelay, KeepAlive.Listener {
             next();
         }
 
-        /** Starts the next write: the relay's frames first when at a boundary, else the pump's data. */
+        /**
+         * Starts the next write. A write may complete on the calling thread, and its completion asks
+         * for the next one (after letting the pump read, which may also complete at once): asked from
+         * inside such a completion, the write is left to the loop below, so the stack does not grow with
+         * the data when both sockets keep up (as {@link Pump#readNext} does for reads).
+         */
         private void next() {
+            if (nexts.getAndIncrement() != 0) {
+                return;
+            }
+            int asked = 1;
+            do {
+                writeNext();
+                asked = nexts.addAndGet(-asked);
+            } while (asked != 0);
+        }
+
+        /** One write: the relay's frames first when at a boundary, else the pump's data. */
+        private void writeNext() {
             ByteBuffer[] buffers;
             Runnable done;
             java.util.function.Consumer<Throwable> failed;
