@@ -424,7 +424,8 @@ final class ByteRelay implements LiveRelay, KeepAlive.Listener {
         private int lastRead;
         private final List<ByteBuffer> passes = new ArrayList<>(4);
         private long messageBytes;
-        private final java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
+        /** Runs {@link #readOnce()}: reads that complete at once loop instead of recursing. */
+        private final Trampoline reads = new Trampoline(this::readOnce);
         /** What each write of this pump does when done, or when it failed (made once, not per read). */
         private final Runnable readAgain = this::readNext;
         private final java.util.function.Consumer<Throwable> writeFailed = this::writeFailed;
@@ -448,27 +449,24 @@ final class ByteRelay implements LiveRelay, KeepAlive.Listener {
         }
 
         /**
-         * Reads again. Reads and writes may complete on the calling thread; a read asked for from
-         * inside such a completion is left to the loop below, so the stack does not grow with the data.
+         * Reads again. Reads and writes may complete on the calling thread: a read asked for from
+         * inside such a completion runs after the current one returns ({@link Trampoline}).
          */
         private void readNext() {
-            if (reads.getAndIncrement() != 0) {
-                return;
+            reads.run();
+        }
+
+        private void readOnce() {
+            // Between two reads nothing uses the buffer: the last one's bytes were written.
+            if (lastRead == buffer.capacity() && buffer.capacity() < LARGE_READ) {
+                buffer = LARGE_BUFFERS.take();
+            } else if (lastRead < SMALL_READ / 2 && buffer.capacity() > SMALL_READ) {
+                LARGE_BUFFERS.give(buffer);
+                buffer = ByteBuffer.allocate(SMALL_READ);
+            } else {
+                buffer.clear();
             }
-            int asked = 1;
-            do {
-                // Between two reads nothing uses the buffer: the last one's bytes were written.
-                if (lastRead == buffer.capacity() && buffer.capacity() < LARGE_READ) {
-                    buffer = LARGE_BUFFERS.take();
-                } else if (lastRead < SMALL_READ / 2 && buffer.capacity() > SMALL_READ) {
-                    LARGE_BUFFERS.give(buffer);
-                    buffer = ByteBuffer.allocate(SMALL_READ);
-                } else {
-                    buffer.clear();
-                }
-                wire.read(buffer, this);
-                asked = reads.addAndGet(-asked);
-            } while (asked != 0);
+            wire.read(buffer, this);
         }
 
         @Override
@@ -599,8 +597,8 @@ final class ByteRelay implements LiveRelay, KeepAlive.Listener {
         private boolean dataAtBoundary;
         private Runnable dataDone;
         private java.util.function.Consumer<Throwable> dataFailed;
-        /** Calls of {@link #next()} not yet run (see there). */
-        private final java.util.concurrent.atomic.AtomicInteger nexts = new java.util.concurrent.atomic.AtomicInteger();
+        /** Runs {@link #writeNext()}: writes that complete at once loop instead of recursing. */
+        private final Trampoline writes = new Trampoline(this::writeNext);
 
         Out(Side side, Wire wire) {
             this.side = side;
@@ -648,18 +646,10 @@ final class ByteRelay implements LiveRelay, KeepAlive.Listener {
         /**
          * Starts the next write. A write may complete on the calling thread, and its completion asks
          * for the next one (after letting the pump read, which may also complete at once): asked from
-         * inside such a completion, the write is left to the loop below, so the stack does not grow with
-         * the data when both sockets keep up (as {@link Pump#readNext} does for reads).
+         * inside such a completion, it runs after the current one returns ({@link Trampoline}).
          */
         private void next() {
-            if (nexts.getAndIncrement() != 0) {
-                return;
-            }
-            int asked = 1;
-            do {
-                writeNext();
-                asked = nexts.addAndGet(-asked);
-            } while (asked != 0);
+            writes.run();
         }
 
         /** One write: the relay's frames first when at a boundary, else the pump's data. */
