@@ -9,9 +9,12 @@ import java.util.function.Consumer;
 import org.apache.catalina.Context;
 import org.apache.catalina.connector.Connector;
 import org.apache.catalina.startup.Tomcat;
+import org.apache.coyote.http2.Http2Protocol;
 import org.apache.tomcat.websocket.server.WsSci;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.websocket.jakarta.server.config.JakartaWebSocketServletContainerInitializer;
+import org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory;
+import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 
@@ -22,10 +25,13 @@ import org.eclipse.jetty.server.ServerConnector;
 public enum Container {
     JETTY {
         @Override
-        public Running start(Install install, String contextPath, Consumer<jakarta.servlet.ServletContext> installer)
-                throws Exception {
+        public Running start(Install install, Protocols protocols, String contextPath,
+                             Consumer<jakarta.servlet.ServletContext> installer) throws Exception {
             Server server = new Server();
-            ServerConnector connector = new ServerConnector(server);
+            ServerConnector connector = protocols == Protocols.HTTP_1_1
+                    ? new ServerConnector(server)
+                    : new ServerConnector(server, new HttpConnectionFactory(),
+                            new HTTP2CServerConnectionFactory());
             connector.setHost("127.0.0.1");
             connector.setPort(0);
             server.addConnector(connector);
@@ -45,14 +51,17 @@ public enum Container {
     },
     TOMCAT {
         @Override
-        public Running start(Install install, String contextPath, Consumer<jakarta.servlet.ServletContext> installer)
-                throws Exception {
+        public Running start(Install install, Protocols protocols, String contextPath,
+                             Consumer<jakarta.servlet.ServletContext> installer) throws Exception {
             Path baseDir = Files.createTempDirectory("ide-proxy-tomcat");
             Tomcat tomcat = new Tomcat();
             tomcat.setBaseDir(baseDir.toString());
             Connector connector = new Connector();
             connector.setPort(0);
             connector.setProperty("address", "127.0.0.1");
+            if (protocols == Protocols.HTTP_2_CLEARTEXT) {
+                connector.addUpgradeProtocol(new Http2Protocol());
+            }
             tomcat.getService().addConnector(connector);
             tomcat.setConnector(connector);
             Context context = tomcat.addContext(contextPath, Files.createDirectories(baseDir.resolve("docs")).toString());
@@ -83,9 +92,29 @@ public enum Container {
         DECLARED_LISTENER
     }
 
+    /** What the container's connector speaks besides HTTP/1.1. */
+    public enum Protocols {
+        /** HTTP/1.1 only. */
+        HTTP_1_1,
+        /**
+         * HTTP/1.1 and cleartext HTTP/2 (h2c, by prior knowledge or by upgrade), the protocol that browsers
+         * speak over TLS; on Jetty with WebSockets over HTTP/2 (RFC 8441), which Jetty advertises by default.
+         */
+        HTTP_2_CLEARTEXT
+    }
+
+    /**
+     * Starts the container speaking {@code protocols}, with ide-proxy installed by {@code installer}, called
+     * as {@code install} says.
+     */
+    public abstract Running start(Install install, Protocols protocols, String contextPath,
+                                  Consumer<jakarta.servlet.ServletContext> installer) throws Exception;
+
     /** Starts the container with ide-proxy installed by {@code installer}, called as {@code install} says. */
-    public abstract Running start(Install install, String contextPath, Consumer<jakarta.servlet.ServletContext> installer)
-            throws Exception;
+    public Running start(Install install, String contextPath, Consumer<jakarta.servlet.ServletContext> installer)
+            throws Exception {
+        return start(install, Protocols.HTTP_1_1, contextPath, installer);
+    }
 
     /** Starts the container with ide-proxy installed by {@code installer} at {@code contextPath}. */
     public Running start(String contextPath, Consumer<jakarta.servlet.ServletContext> installer) throws Exception {

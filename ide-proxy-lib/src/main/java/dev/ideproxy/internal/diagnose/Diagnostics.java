@@ -8,6 +8,7 @@ import dev.ideproxy.internal.web.Failure;
 import dev.ideproxy.internal.web.LogSafe;
 import dev.ideproxy.internal.web.Responses;
 import dev.ideproxy.internal.web.TrustedProxies;
+import dev.ideproxy.internal.web.BrowserHost;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import jakarta.websocket.server.ServerContainer;
@@ -108,7 +109,7 @@ public final class Diagnostics implements OwnPathHandler {
             return;
         }
         String origin = request.getHeader("Origin");
-        if (!originCheck.test(origin, request.getHeader("Host"))) {
+        if (!originCheck.test(origin, BrowserHost.of(request))) {
             LOG.info("diagnostics: refused an echo WebSocket for workspace {} from origin {}", workspaceId,
                     origin == null ? "(none)" : LogSafe.clean(origin));
             Responses.page(response, Failure.FORBIDDEN, "This page may not open a WebSocket to workspace "

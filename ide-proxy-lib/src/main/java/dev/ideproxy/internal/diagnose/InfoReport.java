@@ -2,6 +2,7 @@ package dev.ideproxy.internal.diagnose;
 
 import dev.ideproxy.internal.diagnose.Diagnostics.SessionState;
 import dev.ideproxy.internal.web.TrustedProxies;
+import dev.ideproxy.internal.web.BrowserHost;
 import jakarta.servlet.http.HttpServletRequest;
 import java.time.Clock;
 import java.util.Collections;
@@ -47,7 +48,7 @@ final class InfoReport {
 
     private Map<String, Object> seen(HttpServletRequest request) {
         Map<String, Object> seen = new LinkedHashMap<>();
-        String host = request.getHeader("Host");
+        String host = BrowserHost.of(request);
         String origin = request.getHeader("Origin");
         seen.put("host", cut(host));
         seen.put("origin", cut(origin));

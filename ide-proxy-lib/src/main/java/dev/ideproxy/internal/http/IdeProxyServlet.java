@@ -10,6 +10,7 @@ import dev.ideproxy.internal.tunnel.TunnelRequest;
 import dev.ideproxy.internal.web.DrainState;
 import dev.ideproxy.internal.web.Failure;
 import dev.ideproxy.internal.web.Responses;
+import dev.ideproxy.internal.web.BrowserHost;
 import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;
 import jakarta.servlet.ServletContext;
@@ -237,7 +238,7 @@ public class IdeProxyServlet extends ProxyServlet {
     protected void onServerResponseHeaders(HttpServletRequest clientRequest, HttpServletResponse proxyResponse,
                                            Response serverResponse) {
         TunnelRequest tunnel = TunnelRequest.of(clientRequest);
-        String requestHost = clientRequest.getHeader("Host");
+        String requestHost = BrowserHost.of(clientRequest);
         Set<String> connectionNamed = HeaderPolicy.connectionNamed(serverResponse.getHeaders().getValuesList("Connection"));
         // When the filter renewed the session cookie, this response must not be cached (it set no-store).
         boolean renewed = clientRequest.getAttribute(IdeTunnelFilter.SESSION_RENEWED) != null;
@@ -362,7 +363,11 @@ public class IdeProxyServlet extends ProxyServlet {
         Object exchange = clientRequest.getAttribute(EXCHANGE);
         try {
             if (!proxyResponse.isCommitted()) {
-                proxyResponse.setHeader("Connection", "close");
+                if (!BrowserHost.isHttp2(clientRequest)) {
+                    // HTTP/2 forbids the header (Tomcat would send it, and browsers fail the stream): the
+                    // stream ends with the response, and the connection carries on.
+                    proxyResponse.setHeader("Connection", "close");
+                }
                 if (kind.isTemporary()) {
                     // The IDE restarting, or this node draining: the tab comes back by itself.
                     Responses.retryLater(clientRequest, proxyResponse, kind, kind.upstreamMessage(workspaceId),

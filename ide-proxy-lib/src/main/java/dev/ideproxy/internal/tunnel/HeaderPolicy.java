@@ -1,6 +1,7 @@
 package dev.ideproxy.internal.tunnel;
 
 import dev.ideproxy.internal.web.TrustedProxies;
+import dev.ideproxy.internal.web.BrowserHost;
 import jakarta.servlet.http.HttpServletRequest;
 import java.net.URI;
 import java.util.Enumeration;
@@ -68,6 +69,11 @@ public final class HeaderPolicy {
     public void forEachUpstreamHeader(HttpServletRequest request, Set<String> skip, BiConsumer<String, String> sink) {
         Set<String> connectionNamed = connectionNamed(request);
         boolean trusted = trustedProxies.trusts(request.getRemoteAddr());
+        String host = BrowserHost.of(request);
+        if (request.getHeader("Host") == null && host != null && !skip.contains("host")) {
+            // HTTP/2: the browser named the host in :authority, which the Servlet API does not list as a header.
+            sink.accept("Host", host);
+        }
         for (Enumeration<String> names = request.getHeaderNames(); names.hasMoreElements(); ) {
             String name = names.nextElement();
             String lower = name.toLowerCase(Locale.ROOT);
@@ -94,7 +100,6 @@ public final class HeaderPolicy {
             }
         }
         String remote = request.getRemoteAddr();
-        String host = request.getHeader("Host");
         if (!trusted) {
             sink.accept("X-Forwarded-For", remote);
             sink.accept("X-Forwarded-Proto", request.getScheme());

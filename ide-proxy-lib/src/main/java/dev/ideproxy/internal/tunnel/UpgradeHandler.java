@@ -12,10 +12,27 @@ import java.io.IOException;
 @FunctionalInterface
 public interface UpgradeHandler {
 
-    /** True for a GET that asks to upgrade to WebSocket. */
+    /**
+     * True for a request that opens a WebSocket: over HTTP/1.1 a GET that asks to upgrade to it (RFC 6455),
+     * over HTTP/2 an {@linkplain #isExtendedConnect extended CONNECT}.
+     */
     static boolean isUpgrade(HttpServletRequest request) {
-        String upgrade = request.getHeader("Upgrade");
-        return "GET".equals(request.getMethod()) && upgrade != null && upgrade.trim().equalsIgnoreCase("websocket");
+        if ("GET".equals(request.getMethod())) {
+            String upgrade = request.getHeader("Upgrade");
+            return upgrade != null && upgrade.trim().equalsIgnoreCase("websocket");
+        }
+        return isExtendedConnect(request);
+    }
+
+    /**
+     * True for a WebSocket opened as a stream of an HTTP/2 connection (RFC 8441: Jetty advertises it, and
+     * browsers then use it): a CONNECT over HTTP/2 with the WebSocket version header the RFC requires. The
+     * Servlet API does not show CONNECT's {@code :protocol}; the container's own upgrade checks it. Such a
+     * WebSocket has no {@code Sec-WebSocket-Key} and no connection of its own to hand over.
+     */
+    static boolean isExtendedConnect(HttpServletRequest request) {
+        return "CONNECT".equals(request.getMethod()) && request.getProtocol().startsWith("HTTP/2")
+                && request.getHeader("Sec-WebSocket-Version") != null;
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.ideproxy.internal.tunnel;
 
 import dev.ideproxy.config.IdeProxyConfig;
 import dev.ideproxy.config.IdeProxyConfig.WorkspaceOrigin;
+import dev.ideproxy.internal.web.BrowserHost;
 import jakarta.servlet.http.HttpServletRequest;
 import java.util.regex.Pattern;
 
@@ -56,16 +57,17 @@ public final class WorkspaceOrigins {
 
     /**
      * True when {@code request} reached the workspace's own address: always in path mode; in host mode
-     * when the id can be a host label and the request's {@code Host} header, as the browser sent it
-     * (not {@code getServerName()}, which a container's forwarded-header support may take from
-     * {@code X-Forwarded-Host}), names the workspace's host. The port is not compared: cookies do not
-     * tell ports apart either.
+     * when the id can be a host label and the host the browser addressed ({@link BrowserHost}: over
+     * HTTP/1.1 the {@code Host} header as the browser sent it, not {@code getServerName()}, which a
+     * container's forwarded-header support may take from {@code X-Forwarded-Host}; over HTTP/2 its
+     * {@code :authority}) names the workspace's host. The port is not compared: cookies do not tell
+     * ports apart either.
      */
     public boolean accepts(HttpServletRequest request, String workspaceId) {
         if (!perWorkspace()) {
             return true;
         }
-        String host = hostName(request.getHeader("Host"));
+        String host = hostName(BrowserHost.of(request));
         return canServe(workspaceId) && host != null && host.equalsIgnoreCase(workspaceId + hostSuffix);
     }
 

@@ -14,6 +14,7 @@ import dev.ideproxy.internal.wire.UpstreamHandshake;
 import dev.ideproxy.config.WebSocketMode;
 import dev.ideproxy.internal.web.Responses;
 import dev.ideproxy.internal.websocket.RevocationWatcher.Verdict;
+import dev.ideproxy.internal.web.BrowserHost;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import jakarta.websocket.server.ServerContainer;
@@ -96,7 +97,7 @@ final class WebSocketUpgrade implements UpgradeHandler {
     private Outcome handshake(TunnelRequest tunnel, HttpServletRequest request, HttpServletResponse response)
             throws IOException {
         String origin = request.getHeader("Origin");
-        if (!originCheck.allows(origin, request.getHeader("Host"))) {
+        if (!originCheck.allows(origin, BrowserHost.of(request))) {
             LOG.info("{}: refused a WebSocket upgrade from origin {}", tunnel.describe(),
                     origin == null ? "(none)" : LogSafe.clean(origin));
             Responses.page(response, Failure.FORBIDDEN, origin == null
@@ -104,7 +105,9 @@ final class WebSocketUpgrade implements UpgradeHandler {
                     : "This page may not open a WebSocket to workspace " + tunnel.workspaceId() + ".");
             return Outcome.REFUSED;
         }
-        if (request.getHeader("Sec-WebSocket-Key") == null || !"13".equals(request.getHeader("Sec-WebSocket-Version"))) {
+        boolean overHttp2 = UpgradeHandler.isExtendedConnect(request);
+        if ((request.getHeader("Sec-WebSocket-Key") == null && !overHttp2)
+                || !"13".equals(request.getHeader("Sec-WebSocket-Version"))) {
             Responses.page(response, Failure.BAD_REQUEST, "This is not a valid WebSocket handshake (version 13).");
             return Outcome.REFUSED;
         }

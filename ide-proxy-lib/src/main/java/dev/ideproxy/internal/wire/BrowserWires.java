@@ -71,6 +71,10 @@ public enum BrowserWires {
         while (r instanceof ServletRequestWrapper w) {
             r = w.getRequest();
         }
+        if (!"HTTP/1.1".equals(r.getProtocol())) {
+            // Over HTTP/2 a WebSocket is a stream of a shared connection (RFC 8441): nothing to take over.
+            return null;
+        }
         String name = r.getClass().getName();
         if (name.startsWith("org.apache.catalina.connector.")) {
             return TOMCAT;
