@@ -10,13 +10,22 @@ import org.apache.catalina.Context;
 import org.apache.catalina.connector.Connector;
 import org.apache.catalina.startup.Tomcat;
 import org.apache.coyote.http2.Http2Protocol;
+import org.apache.tomcat.util.net.SSLHostConfig;
+import org.apache.tomcat.util.net.SSLHostConfigCertificate;
 import org.apache.tomcat.websocket.server.WsSci;
+import org.eclipse.jetty.alpn.server.ALPNServerConnectionFactory;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.websocket.jakarta.server.config.JakartaWebSocketServletContainerInitializer;
+import org.eclipse.jetty.http2.HTTP2Cipher;
 import org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory;
+import org.eclipse.jetty.http2.server.HTTP2ServerConnectionFactory;
+import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 
 /**
  * The two servlet containers every end-to-end case runs on, each started for real on an ephemeral
@@ -28,10 +37,22 @@ public enum Container {
         public Running start(Install install, Protocols protocols, String contextPath,
                              Consumer<jakarta.servlet.ServletContext> installer) throws Exception {
             Server server = new Server();
-            ServerConnector connector = protocols == Protocols.HTTP_1_1
-                    ? new ServerConnector(server)
-                    : new ServerConnector(server, new HttpConnectionFactory(),
-                            new HTTP2CServerConnectionFactory());
+            ServerConnector connector = switch (protocols) {
+                case HTTP_1_1 -> new ServerConnector(server);
+                case HTTP_2_CLEARTEXT -> new ServerConnector(server, new HttpConnectionFactory(),
+                        new HTTP2CServerConnectionFactory());
+                case HTTPS -> {
+                    HttpConfiguration https = new HttpConfiguration();
+                    https.addCustomizer(new SecureRequestCustomizer());
+                    HttpConnectionFactory http11 = new HttpConnectionFactory(https);
+                    ALPNServerConnectionFactory alpn = new ALPNServerConnectionFactory();
+                    alpn.setDefaultProtocol(http11.getProtocol());
+                    SslContextFactory.Server tls = TestCertificate.server();
+                    tls.setCipherComparator(HTTP2Cipher.COMPARATOR);
+                    yield new ServerConnector(server, new SslConnectionFactory(tls, alpn.getProtocol()), alpn,
+                            new HTTP2ServerConnectionFactory(https), http11);
+                }
+            };
             connector.setHost("127.0.0.1");
             connector.setPort(0);
             server.addConnector(connector);
@@ -45,7 +66,7 @@ public enum Container {
             JakartaWebSocketServletContainerInitializer.configure(context, null);
             server.setHandler(context);
             server.start();
-            URI base = URI.create("http://127.0.0.1:" + connector.getLocalPort() + contextPath);
+            URI base = URI.create(protocols.scheme() + "://127.0.0.1:" + connector.getLocalPort() + contextPath);
             return new Running(this, base, server::stop, context::stop);
         }
     },
@@ -59,8 +80,21 @@ public enum Container {
             Connector connector = new Connector();
             connector.setPort(0);
             connector.setProperty("address", "127.0.0.1");
-            if (protocols == Protocols.HTTP_2_CLEARTEXT) {
+            if (protocols != Protocols.HTTP_1_1) {
                 connector.addUpgradeProtocol(new Http2Protocol());
+            }
+            if (protocols == Protocols.HTTPS) {
+                connector.setScheme("https");
+                connector.setSecure(true);
+                connector.setProperty("SSLEnabled", "true");
+                SSLHostConfig tls = new SSLHostConfig();
+                SSLHostConfigCertificate certificate = new SSLHostConfigCertificate(tls,
+                        SSLHostConfigCertificate.Type.UNDEFINED);
+                certificate.setCertificateKeystoreFile(TestCertificate.keyStore().toString());
+                certificate.setCertificateKeystorePassword(TestCertificate.PASSWORD);
+                certificate.setCertificateKeystoreType("PKCS12");
+                tls.addCertificate(certificate);
+                connector.addSslHostConfig(tls);
             }
             tomcat.getService().addConnector(connector);
             tomcat.setConnector(connector);
@@ -76,7 +110,7 @@ public enum Container {
                 context.addServletContainerInitializer(initializer(installer), null);
             }
             tomcat.start();
-            URI base = URI.create("http://127.0.0.1:" + connector.getLocalPort() + contextPath);
+            URI base = URI.create(protocols.scheme() + "://127.0.0.1:" + connector.getLocalPort() + contextPath);
             return new Running(this, base, () -> {
                 tomcat.stop();
                 tomcat.destroy();
@@ -100,7 +134,17 @@ public enum Container {
          * HTTP/1.1 and cleartext HTTP/2 (h2c, by prior knowledge or by upgrade), the protocol that browsers
          * speak over TLS; on Jetty with WebSockets over HTTP/2 (RFC 8441), which Jetty advertises by default.
          */
-        HTTP_2_CLEARTEXT
+        HTTP_2_CLEARTEXT,
+        /**
+         * HTTPS only, with HTTP/2 and HTTP/1.1 offered by ALPN, as a container serves browsers directly;
+         * the certificate is {@link TestCertificate}'s.
+         */
+        HTTPS;
+
+        /** The scheme of the container's addresses. */
+        public String scheme() {
+            return this == HTTPS ? "https" : "http";
+        }
     }
 
     /**
