@@ -150,8 +150,12 @@ final class ByteRelay implements LiveRelay, KeepAlive.Listener {
             return;
         }
         LOG.debug("{}: relaying bytes", describe());
-        new Pump(Side.UPSTREAM, upstreamWire, toBrowser, new FrameScanner(false)).start(upstreamLeftover);
-        new Pump(Side.CLIENT, browserWire, toUpstream, new FrameScanner(true)).start(null);
+        try {
+            new Pump(Side.UPSTREAM, upstreamWire, toBrowser, new FrameScanner(false)).start(upstreamLeftover);
+            new Pump(Side.CLIENT, browserWire, toUpstream, new FrameScanner(true)).start(null);
+        } catch (Throwable t) {
+            failedInternally(t);
+        }
     }
 
     /** The browser's connection must be handed over in time, else the relay is given up. */
@@ -309,6 +313,23 @@ final class ByteRelay implements LiveRelay, KeepAlive.Listener {
         }
         closedIfDone(side);
         return first || answer;
+    }
+
+    /**
+     * What a step of the relay threw (a bug, or an {@code Error} such as a {@code StackOverflowError}) on
+     * a wire's, a timer's or the container's thread: this relay ends, counted with 1011, and both
+     * connections are dropped at once (no close frames: writing them could meet the same fault); the
+     * thread goes on with its other work. Every entry point from another component ends here, never
+     * in the thread that called it.
+     */
+    private void failedInternally(Throwable t) {
+        try {
+            if (end(CloseCodes.UNEXPECTED, CloseCodes.UNEXPECTED, "internal error", CloseCodes.UNEXPECTED, false)) {
+                LOG.error("{}: the relay failed and was closed (a fault in ide-proxy)", describe(), t);
+            }
+        } finally {
+            disconnectAll();
+        }
     }
 
     /** True when {@code side} needs no close frame from the relay: one went to it already, or it is gone. */
@@ -471,6 +492,14 @@ final class ByteRelay implements LiveRelay, KeepAlive.Listener {
 
         @Override
         public void completed(Integer count) {
+            try {
+                onRead(count);
+            } catch (Throwable t) {
+                failedInternally(t);
+            }
+        }
+
+        private void onRead(int count) {
             if (count < 0) {
                 boolean expected;
                 synchronized (ByteRelay.this) {
@@ -492,14 +521,18 @@ final class ByteRelay implements LiveRelay, KeepAlive.Listener {
 
         @Override
         public void failed(Throwable cause) {
-            boolean expected;
-            synchronized (ByteRelay.this) {
-                expected = closeRead[from.ordinal()] || disconnected[from.ordinal()];
-            }
-            if (expected) {
-                disconnect(from);
-            } else {
-                lost(from, cause);
+            try {
+                boolean expected;
+                synchronized (ByteRelay.this) {
+                    expected = closeRead[from.ordinal()] || disconnected[from.ordinal()];
+                }
+                if (expected) {
+                    disconnect(from);
+                } else {
+                    lost(from, cause);
+                }
+            } catch (Throwable t) {
+                failedInternally(t);
             }
         }
 
@@ -640,7 +673,11 @@ final class ByteRelay implements LiveRelay, KeepAlive.Listener {
                 }
                 writing = true;
             }
-            next();
+            try {
+                next(); // from a timer, the revocation watcher or a drain, not only from this relay's own steps
+            } catch (Throwable t) {
+                failedInternally(t);
+            }
         }
 
         /**
@@ -686,32 +723,40 @@ final class ByteRelay implements LiveRelay, KeepAlive.Listener {
             wire.write(buffers, new Wire.Completion<>() {
                 @Override
                 public void completed(Void result) {
-                    if (done != null) {
-                        keepAlive.touch(side); // data taken is life; the relay's own pings are not
+                    try {
+                        if (done != null) {
+                            keepAlive.touch(side); // data taken is life; the relay's own pings are not
+                        }
+                        synchronized (Out.this) {
+                            atBoundary = boundaryAfter;
+                        }
+                        if (closeFrame) {
+                            closeWritten(side);
+                        }
+                        if (done != null) {
+                            done.run();
+                        }
+                        next();
+                    } catch (Throwable t) {
+                        failedInternally(t);
                     }
-                    synchronized (Out.this) {
-                        atBoundary = boundaryAfter;
-                    }
-                    if (closeFrame) {
-                        closeWritten(side);
-                    }
-                    if (done != null) {
-                        done.run();
-                    }
-                    next();
                 }
 
                 @Override
                 public void failed(Throwable cause) {
-                    synchronized (Out.this) {
-                        writing = false;
-                        own.clear();
-                        data = null;
-                    }
-                    if (failed != null) {
-                        failed.accept(cause);
-                    } else {
-                        lost(side, cause);
+                    try {
+                        synchronized (Out.this) {
+                            writing = false;
+                            own.clear();
+                            data = null;
+                        }
+                        if (failed != null) {
+                            failed.accept(cause);
+                        } else {
+                            lost(side, cause);
+                        }
+                    } catch (Throwable t) {
+                        failedInternally(t);
                     }
                 }
             });

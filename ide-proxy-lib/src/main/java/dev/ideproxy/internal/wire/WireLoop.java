@@ -80,7 +80,12 @@ final class WireLoop implements AutoCloseable {
         }
     }
 
-    /** Hands readiness to its socket; a failure there closes that socket, never the loop. */
+    /**
+     * Hands readiness to its socket. Whatever that throws, an {@code Error} included (a completion's bug,
+     * a {@code StackOverflowError}), closes that socket, never the loop: every other relay on this thread,
+     * and every one assigned to it later, depends on it (as Netty's event loops and Jetty's selectors
+     * outlive their tasks' failures).
+     */
     private void ready(SelectionKey key) {
         if (key.attachment() instanceof ChannelWire wire) {
             try {
@@ -90,10 +95,14 @@ final class WireLoop implements AutoCloseable {
             } catch (RuntimeException e) {
                 LOG.warn("an upstream socket's event failed; the socket is closed: {}", e.toString());
                 wire.close();
+            } catch (Throwable t) {
+                LOG.error("an upstream socket's event failed; the socket is closed", t);
+                wire.close();
             }
         }
     }
 
+    /** Runs the tasks handed over by other threads; one that throws, whatever it throws, does not stop the loop. */
     private void runTasks() {
         Runnable task;
         while ((task = tasks.poll()) != null) {
@@ -101,6 +110,8 @@ final class WireLoop implements AutoCloseable {
                 task.run();
             } catch (RuntimeException e) {
                 LOG.warn("a task of the upstream socket thread failed: {}", e.toString());
+            } catch (Throwable t) {
+                LOG.error("a task of the upstream socket thread failed", t);
             }
         }
     }

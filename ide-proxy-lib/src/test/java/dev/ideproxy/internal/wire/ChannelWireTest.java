@@ -106,6 +106,44 @@ class ChannelWireTest {
         }
     }
 
+    /**
+     * A completion that throws, even an {@code Error} (a relay's bug: a {@code StackOverflowError}, an
+     * assertion), closes its own socket only: the loop thread goes on serving every other socket on it
+     * and the ones connected later. (The group here has one loop, so the second connection is on it.)
+     */
+    @Test
+    void aCompletionThatThrowsAnErrorClosesItsSocketAndTheLoopGoesOn() throws Exception {
+        try (Connection broken = open()) {
+            CompletableFuture<Thread> threw = new CompletableFuture<>();
+            broken.wire().read(ByteBuffer.allocate(16), new Wire.Completion<>() {
+                @Override
+                public void completed(Integer count) {
+                    threw.complete(Thread.currentThread());
+                    throw new AssertionError("a bug in the completion");
+                }
+
+                @Override
+                public void failed(Throwable cause) {
+                    threw.completeExceptionally(cause);
+                }
+            });
+            broken.peer().getOutputStream().write(1);
+            Thread loop = threw.get(WAIT, TimeUnit.SECONDS);
+            broken.peer().setSoTimeout((int) TimeUnit.SECONDS.toMillis(WAIT));
+            assertEquals(-1, broken.peer().getInputStream().read(), "the failed socket was closed");
+            assertTrue(loop.isAlive(), "the loop thread survived");
+
+            try (Connection next = open()) {
+                ByteBuffer buffer = ByteBuffer.allocate(16);
+                CompletableFuture<Integer> read = new CompletableFuture<>();
+                next.wire().read(buffer, completion(read));
+                next.peer().getOutputStream().write("ok".getBytes());
+                assertEquals(2, read.get(WAIT, TimeUnit.SECONDS), "a socket on the same loop is served");
+                next.wire().close();
+            }
+        }
+    }
+
     @Test
     void aReadAskedForFromAnotherThreadSeesTheDataThenTheEnd() throws Exception {
         try (Connection c = open()) {
