@@ -206,13 +206,17 @@ class CodeServerBrowserIT {
         return browser(work.resolve("chromium"));
     }
 
-    /** Headless Chromium (Debian's) driven through chromedriver, with its profile in {@code profile}. */
-    static WebDriver browser(Path profile) {
+    /**
+     * Headless Chromium (Debian's) driven through chromedriver, with its profile in {@code profile} and
+     * any {@code extraArguments}.
+     */
+    static WebDriver browser(Path profile, String... extraArguments) {
         ChromeOptions options = new ChromeOptions();
         options.setBinary(CHROMIUM.toFile());
         options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--disable-dev-shm-usage", "--window-size=1400,900", "--user-data-dir=" + profile);
+        options.addArguments(extraArguments);
         ChromeDriverService service = new ChromeDriverService.Builder()
                 .usingDriverExecutable(new File(CHROMEDRIVER.toString())).usingAnyFreePort().build();
         return new ChromeDriver(service, options);
