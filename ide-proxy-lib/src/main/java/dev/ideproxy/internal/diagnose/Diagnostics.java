@@ -116,7 +116,7 @@ public final class Diagnostics implements OwnPathHandler {
                     + workspaceId + ".");
             return;
         }
-        if (request.getHeader("Sec-WebSocket-Key") == null || !"13".equals(request.getHeader("Sec-WebSocket-Version"))) {
+        if (!UpgradeHandler.isVersion13Handshake(request)) {
             Responses.page(response, Failure.BAD_REQUEST, "This is not a valid WebSocket handshake (version 13).");
             return;
         }

@@ -36,6 +36,15 @@ public interface UpgradeHandler {
     }
 
     /**
+     * True when {@code request}, an {@linkplain #isUpgrade upgrade}, is a WebSocket handshake of version
+     * 13 that names its key, or one over HTTP/2, which has none ({@link #isExtendedConnect}).
+     */
+    static boolean isVersion13Handshake(HttpServletRequest request) {
+        return "13".equals(request.getHeader("Sec-WebSocket-Version"))
+                && (request.getHeader("Sec-WebSocket-Key") != null || isExtendedConnect(request));
+    }
+
+    /**
      * Relays this upgrade to exactly {@code tunnel}'s upstream, or answers the browser with why not.
      * Returns once the browser is upgraded or answered.
      */

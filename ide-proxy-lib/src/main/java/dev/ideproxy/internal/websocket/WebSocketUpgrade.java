@@ -105,9 +105,7 @@ final class WebSocketUpgrade implements UpgradeHandler {
                     : "This page may not open a WebSocket to workspace " + tunnel.workspaceId() + ".");
             return Outcome.REFUSED;
         }
-        boolean overHttp2 = UpgradeHandler.isExtendedConnect(request);
-        if ((request.getHeader("Sec-WebSocket-Key") == null && !overHttp2)
-                || !"13".equals(request.getHeader("Sec-WebSocket-Version"))) {
+        if (!UpgradeHandler.isVersion13Handshake(request)) {
             Responses.page(response, Failure.BAD_REQUEST, "This is not a valid WebSocket handshake (version 13).");
             return Outcome.REFUSED;
         }

@@ -249,6 +249,27 @@ class Http2BrowserTest {
         }
     }
 
+    /**
+     * The diagnostics page's echo WebSocket, which tells a user whether WebSockets get through, opens over
+     * HTTP/2 as the IDE's do (a refusal there would report WebSockets as blocked when they work).
+     */
+    @Test
+    void theDiagnosticEchoOpensOverHttp2() throws Exception {
+        Container.Running server = servers.get(Container.JETTY);
+        String session = session(server, "a");
+        BrowserSocket socket = new BrowserSocket();
+        ClientUpgradeRequest upgrade = new ClientUpgradeRequest();
+        upgrade.setHeader("Cookie", session);
+        upgrade.setHeader("Origin", "http://" + server.hostHeader());
+        sockets.connect(socket, URI.create("ws://" + server.hostHeader() + CONTEXT + "/__ide/a/.ide-proxy/diagnose/echo"),
+                upgrade).get(10, TimeUnit.SECONDS);
+        assertEquals(200, socket.session().getUpgradeResponse().getStatusCode(), "RFC 8441 answers 200, not 101");
+        socket.session().sendText("echo over h2", org.eclipse.jetty.websocket.api.Callback.NOOP);
+        BrowserSocket.Message echo = socket.nextMessage(Duration.ofSeconds(10));
+        assertNotNull(echo, "no echo");
+        assertEquals("echo over h2", echo.text());
+    }
+
     /** Mint with the portal's bearer JWT, then bootstrap, both over HTTP/2; the session cookie's {@code name=value}. */
     private String session(Container.Running server, String workspace) throws Exception {
         ContentResponse minted = mint(server, workspace);
