@@ -108,6 +108,16 @@ public final class BrowserSocket implements Session.Listener {
         return messages.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /** Sends {@code text} and returns the text of the next message (failing when none came within 10 s). */
+    public String roundTrip(String text) throws InterruptedException {
+        session.sendText(text, Callback.NOOP);
+        Message reply = nextMessage(Duration.ofSeconds(10));
+        if (reply == null) {
+            throw new AssertionError("no reply to '" + text + "' within 10 s");
+        }
+        return reply.text();
+    }
+
     public String nextPing(Duration timeout) throws InterruptedException {
         return pings.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }

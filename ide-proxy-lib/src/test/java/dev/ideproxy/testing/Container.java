@@ -13,19 +13,12 @@ import org.apache.coyote.http2.Http2Protocol;
 import org.apache.tomcat.util.net.SSLHostConfig;
 import org.apache.tomcat.util.net.SSLHostConfigCertificate;
 import org.apache.tomcat.websocket.server.WsSci;
-import org.eclipse.jetty.alpn.server.ALPNServerConnectionFactory;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.websocket.jakarta.server.config.JakartaWebSocketServletContainerInitializer;
-import org.eclipse.jetty.http2.HTTP2Cipher;
 import org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory;
-import org.eclipse.jetty.http2.server.HTTP2ServerConnectionFactory;
-import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
-import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
-import org.eclipse.jetty.server.SslConnectionFactory;
-import org.eclipse.jetty.util.ssl.SslContextFactory;
 
 /**
  * The two servlet containers every end-to-end case runs on, each started for real on an ephemeral
@@ -41,17 +34,7 @@ public enum Container {
                 case HTTP_1_1 -> new ServerConnector(server);
                 case HTTP_2_CLEARTEXT -> new ServerConnector(server, new HttpConnectionFactory(),
                         new HTTP2CServerConnectionFactory());
-                case HTTPS -> {
-                    HttpConfiguration https = new HttpConfiguration();
-                    https.addCustomizer(new SecureRequestCustomizer());
-                    HttpConnectionFactory http11 = new HttpConnectionFactory(https);
-                    ALPNServerConnectionFactory alpn = new ALPNServerConnectionFactory();
-                    alpn.setDefaultProtocol(http11.getProtocol());
-                    SslContextFactory.Server tls = TestCertificate.server();
-                    tls.setCipherComparator(HTTP2Cipher.COMPARATOR);
-                    yield new ServerConnector(server, new SslConnectionFactory(tls, alpn.getProtocol()), alpn,
-                            new HTTP2ServerConnectionFactory(https), http11);
-                }
+                case HTTPS -> TestCertificate.jettyConnector(server);
             };
             connector.setHost("127.0.0.1");
             connector.setPort(0);

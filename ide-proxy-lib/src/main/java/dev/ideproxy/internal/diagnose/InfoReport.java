@@ -1,8 +1,8 @@
 package dev.ideproxy.internal.diagnose;
 
 import dev.ideproxy.internal.diagnose.Diagnostics.SessionState;
-import dev.ideproxy.internal.web.TrustedProxies;
 import dev.ideproxy.internal.web.BrowserHost;
+import dev.ideproxy.internal.web.TrustedProxies;
 import jakarta.servlet.http.HttpServletRequest;
 import java.time.Clock;
 import java.util.Collections;

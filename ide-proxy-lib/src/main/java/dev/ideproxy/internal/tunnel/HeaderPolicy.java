@@ -1,7 +1,7 @@
 package dev.ideproxy.internal.tunnel;
 
-import dev.ideproxy.internal.web.TrustedProxies;
 import dev.ideproxy.internal.web.BrowserHost;
+import dev.ideproxy.internal.web.TrustedProxies;
 import jakarta.servlet.http.HttpServletRequest;
 import java.net.URI;
 import java.util.Enumeration;

@@ -1,20 +1,20 @@
 package dev.ideproxy.internal.websocket;
 
+import dev.ideproxy.config.WebSocketMode;
+import dev.ideproxy.internal.activity.ActivityTracker;
 import dev.ideproxy.internal.telemetry.Telemetry;
 import dev.ideproxy.internal.telemetry.Telemetry.Outcome;
 import dev.ideproxy.internal.tunnel.IdeTunnelFilter;
-import dev.ideproxy.internal.activity.ActivityTracker;
 import dev.ideproxy.internal.tunnel.TunnelRequest;
 import dev.ideproxy.internal.tunnel.UpgradeHandler;
+import dev.ideproxy.internal.web.BrowserHost;
 import dev.ideproxy.internal.web.Failure;
 import dev.ideproxy.internal.web.LogSafe;
+import dev.ideproxy.internal.web.Responses;
+import dev.ideproxy.internal.websocket.RevocationWatcher.Verdict;
 import dev.ideproxy.internal.wire.BrowserWire;
 import dev.ideproxy.internal.wire.BrowserWires;
 import dev.ideproxy.internal.wire.UpstreamHandshake;
-import dev.ideproxy.config.WebSocketMode;
-import dev.ideproxy.internal.web.Responses;
-import dev.ideproxy.internal.websocket.RevocationWatcher.Verdict;
-import dev.ideproxy.internal.web.BrowserHost;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import jakarta.websocket.server.ServerContainer;
