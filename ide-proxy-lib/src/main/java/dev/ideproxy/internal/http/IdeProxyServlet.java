@@ -364,8 +364,8 @@ public class IdeProxyServlet extends ProxyServlet {
         try {
             if (!proxyResponse.isCommitted()) {
                 if (!BrowserHost.isHttp2(clientRequest)) {
-                    // HTTP/2 forbids the header (Tomcat would send it, and a client may reject the response
-                    // as malformed, as Jetty's does): the stream ends with the response, the connection goes on.
+                    // HTTP/2 forbids the header (Tomcat would send it; curl and Jetty's client then reject the
+                    // response): the stream ends with the response, the connection goes on.
                     proxyResponse.setHeader("Connection", "close");
                 }
                 if (kind.isTemporary()) {
