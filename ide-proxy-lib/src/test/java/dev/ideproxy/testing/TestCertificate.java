@@ -1,10 +1,15 @@
 package dev.ideproxy.testing;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 import org.eclipse.jetty.alpn.server.ALPNServerConnectionFactory;
 import org.eclipse.jetty.http2.HTTP2Cipher;
 import org.eclipse.jetty.http2.server.HTTP2ServerConnectionFactory;
@@ -82,6 +87,23 @@ public final class TestCertificate {
         tls.setCipherComparator(HTTP2Cipher.COMPARATOR);
         return new ServerConnector(server, new SslConnectionFactory(tls, alpn.getProtocol()), alpn,
                 new HTTP2ServerConnectionFactory(https), http11);
+    }
+
+    /** A JDK {@code SSLContext} that trusts this certificate only (for {@code java.net.http.HttpClient}). */
+    public static SSLContext sslContext() {
+        try (InputStream in = Files.newInputStream(keyStore())) {
+            KeyStore trusted = KeyStore.getInstance("PKCS12");
+            trusted.load(in, PASSWORD.toCharArray());
+            TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            trust.init(trusted);
+            SSLContext ssl = SSLContext.getInstance("TLS");
+            ssl.init(null, trust.getTrustManagers(), null);
+            return ssl;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** A client side that trusts this certificate only, and checks the host name against it. */

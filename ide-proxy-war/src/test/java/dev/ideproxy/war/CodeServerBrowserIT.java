@@ -185,10 +185,14 @@ class CodeServerBrowserIT {
     }
 
     static String mint(Distribution.Running proxy, String workspace) throws Exception {
+        return mint(HttpClient.newHttpClient(), proxy.uri("/api/dev/" + workspace + "/ide-token"), workspace);
+    }
+
+    /** Mints for alice at {@code mintUri} as the portal's backend would, with {@code http}; the answer's body. */
+    static String mint(HttpClient http, java.net.URI mintUri, String workspace) throws Exception {
         String bearer = JWT.create().withSubject("alice").withArrayClaim("workspaces", new String[] {workspace})
                 .withExpiresAt(Instant.now().plusSeconds(60)).sign(Algorithm.HMAC256(PORTAL_SECRET));
-        HttpResponse<String> minted = HttpClient.newHttpClient().send(
-                HttpRequest.newBuilder(proxy.uri("/api/dev/" + workspace + "/ide-token"))
+        HttpResponse<String> minted = http.send(HttpRequest.newBuilder(mintUri)
                         .header("Authorization", "Bearer " + bearer).POST(HttpRequest.BodyPublishers.noBody()).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(200, minted.statusCode(), minted.body());
@@ -196,7 +200,11 @@ class CodeServerBrowserIT {
     }
 
     static String bootstrapPath(Distribution.Running proxy, String workspace) throws Exception {
-        String minted = mint(proxy, workspace);
+        return bootstrapPath(mint(proxy, workspace));
+    }
+
+    /** The bootstrap link of a mint's answer, without the {@code /ide} context path. */
+    static String bootstrapPath(String minted) {
         Matcher m = Pattern.compile("\"bootstrapUrl\":\"/ide(/api/dev/[^\"]+)\"").matcher(minted);
         assertTrue(m.find(), minted);
         return m.group(1);

@@ -1,30 +1,17 @@
 package dev.ideproxy.war;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.auth0.jwt.JWT;
-import com.auth0.jwt.algorithms.Algorithm;
 import dev.ideproxy.IdeProxy;
 import dev.ideproxy.config.ConfigOption;
 import dev.ideproxy.config.IdeProxyConfig;
 import dev.ideproxy.testing.TestCertificate;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.websocket.jakarta.server.config.JakartaWebSocketServletContainerInitializer;
 import org.eclipse.jetty.server.Handler;
@@ -46,7 +33,6 @@ import org.openqa.selenium.WebDriver;
  */
 class Http2CodeServerBrowserIT {
     static final String SECRET = CodeServerBrowserIT.SECRET;
-    static final String PORTAL_SECRET = CodeServerBrowserIT.PORTAL_SECRET;
 
     @TempDir
     Path work;
@@ -62,7 +48,7 @@ class Http2CodeServerBrowserIT {
         try (CodeServer codeServer = new CodeServer(Files.createDirectories(work.resolve("cs")), folder)) {
             Server server = start(IdeProxyConfig.builder()
                     .set(ConfigOption.TOKEN_SECRET, SECRET)
-                    .set(ConfigOption.AUTH_JWT_HS256_SECRET, PORTAL_SECRET)
+                    .set(ConfigOption.AUTH_JWT_HS256_SECRET, CodeServerBrowserIT.PORTAL_SECRET)
                     .set(ConfigOption.TARGETS, "one=" + codeServer.uri())
                     .build());
             // The certificate is made for this run: the browser is told to accept it, as a user would click through.
@@ -70,7 +56,9 @@ class Http2CodeServerBrowserIT {
             try {
                 int port = ((ServerConnector) server.getConnectors()[0]).getLocalPort();
                 String base = "https://127.0.0.1:" + port;
-                browser.get(base + bootstrapPath(base, "one"));
+                String minted = CodeServerBrowserIT.mint(HttpClient.newBuilder().sslContext(TestCertificate.sslContext())
+                        .build(), URI.create(base + "/ide/api/dev/one/ide-token"), "one");
+                browser.get(base + "/ide" + CodeServerBrowserIT.bootstrapPath(minted));
                 CodeServerBrowserIT.await(browser, b -> b.getCurrentUrl().contains("/ide/__ide/one/"),
                         "redirect into the tunnel");
                 CodeServerBrowserIT.awaitExplorerShows(browser, "gamma-marker.txt");
@@ -115,28 +103,5 @@ class Http2CodeServerBrowserIT {
         });
         server.start();
         return server;
-    }
-
-    /** Mints as the portal's backend would, over HTTPS trusting the test certificate only. */
-    private static String bootstrapPath(String base, String workspace) throws Exception {
-        String bearer = JWT.create().withSubject("alice").withArrayClaim("workspaces", new String[] {workspace})
-                .withExpiresAt(Instant.now().plusSeconds(60)).sign(Algorithm.HMAC256(PORTAL_SECRET));
-        KeyStore trusted = KeyStore.getInstance("PKCS12");
-        try (InputStream in = Files.newInputStream(TestCertificate.keyStore())) {
-            trusted.load(in, TestCertificate.PASSWORD.toCharArray());
-        }
-        TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        trust.init(trusted);
-        SSLContext ssl = SSLContext.getInstance("TLS");
-        ssl.init(null, trust.getTrustManagers(), null);
-        HttpResponse<String> minted = HttpClient.newBuilder().sslContext(ssl).build().send(
-                HttpRequest.newBuilder(URI.create(base + "/ide/api/dev/" + workspace + "/ide-token"))
-                        .header("Authorization", "Bearer " + bearer).POST(HttpRequest.BodyPublishers.noBody()).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, minted.statusCode(), minted.body());
-        Matcher m = Pattern.compile("\"bootstrapUrl\":\"/ide(/api/dev/[^\"]+)\"").matcher(minted.body());
-        assertTrue(m.find(), minted.body());
-        assertNotNull(m.group(1));
-        return "/ide" + m.group(1);
     }
 }

@@ -69,10 +69,13 @@ public final class HeaderPolicy {
     public void forEachUpstreamHeader(HttpServletRequest request, Set<String> skip, BiConsumer<String, String> sink) {
         Set<String> connectionNamed = connectionNamed(request);
         boolean trusted = trustedProxies.trusts(request.getRemoteAddr());
-        String host = BrowserHost.of(request);
-        if (request.getHeader("Host") == null && host != null && !skip.contains("host")) {
+        String host = request.getHeader("Host");
+        if (host == null) {
             // HTTP/2: the browser named the host in :authority, which the Servlet API does not list as a header.
-            sink.accept("Host", host);
+            host = BrowserHost.authority(request);
+            if (host != null && !skip.contains("host")) {
+                sink.accept("Host", host);
+            }
         }
         for (Enumeration<String> names = request.getHeaderNames(); names.hasMoreElements(); ) {
             String name = names.nextElement();

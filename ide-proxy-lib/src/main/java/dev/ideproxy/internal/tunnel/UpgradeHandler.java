@@ -1,5 +1,6 @@
 package dev.ideproxy.internal.tunnel;
 
+import dev.ideproxy.internal.web.BrowserHost;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
@@ -31,7 +32,7 @@ public interface UpgradeHandler {
      * WebSocket has no {@code Sec-WebSocket-Key} and no connection of its own to hand over.
      */
     static boolean isExtendedConnect(HttpServletRequest request) {
-        return "CONNECT".equals(request.getMethod()) && request.getProtocol().startsWith("HTTP/2")
+        return "CONNECT".equals(request.getMethod()) && BrowserHost.isHttp2(request)
                 && request.getHeader("Sec-WebSocket-Version") != null;
     }
 

@@ -22,8 +22,16 @@ public final class BrowserHost {
     /** The browser-facing {@code host[:port]} of {@code request}, or null when it named none. */
     public static String of(HttpServletRequest request) {
         String host = request.getHeader("Host");
-        if (host != null || !isHttp2(request)) {
-            return host;
+        return host != null ? host : authority(request);
+    }
+
+    /**
+     * For a request without a {@code Host} header: over HTTP/2 the {@code :authority} the container parsed
+     * into its server name and port, else null (an HTTP/1.0 request that named no host).
+     */
+    public static String authority(HttpServletRequest request) {
+        if (!isHttp2(request)) {
+            return null;
         }
         String name = request.getServerName();
         if (name == null || name.isEmpty()) {
