@@ -100,7 +100,7 @@ public final class RedisRevocationStore implements RevocationStore {
     }
 
     /** Subscribes, reads every revocation, then trusts the copy; throws what Redis throws. */
-    void start() {
+    void start(StartUpCommands startUp) {
         subscription.addListener(new RedisPubSubAdapter<String, String>() {
             @Override
             public void message(String channel, String message) {
@@ -118,8 +118,8 @@ public final class RedisRevocationStore implements RevocationStore {
                 submit(RedisRevocationStore.this::synchronise);
             }
         });
-        subscription.sync().subscribe(keys.channel());
-        loadAll();
+        startUp.run(subscription, () -> subscription.sync().subscribe(keys.channel()));
+        startUp.run(redis.getStatefulConnection(), this::loadAll);
         trusted = true;
         long every = resyncInterval.toMillis();
         executor.scheduleWithFixedDelay(this::synchronise, every, every, TimeUnit.MILLISECONDS);

@@ -319,20 +319,23 @@ public final class RedisStores implements AutoCloseable {
                     .build());
             List<AutoCloseable> connections = new ArrayList<>();
             ScheduledExecutorService executor = null;
+            StartUpCommands startUp = new StartUpCommands(connect);
             try {
                 StatefulRedisConnection<String, String> requests = client.connect();
                 connections.add(requests);
                 requests.setTimeout(connect); // start-up checks; the request path's timeout follows
-                requests.sync().ping();
+                startUp.run(requests, () -> requests.sync().ping());
                 // The commands the stores use, each once, so that a missing ACL permission fails start-up.
-                requests.sync().set(new KeyLayout(keyPrefix).used("start-up-check-" + UUID.randomUUID()), "1",
-                        SetArgs.Builder.nx().px(1000));
+                startUp.run(requests, () -> requests.sync().set(
+                        new KeyLayout(keyPrefix).used("start-up-check-" + UUID.randomUUID()), "1",
+                        SetArgs.Builder.nx().px(1000)));
                 requests.setTimeout(commandTimeout);
 
                 StatefulRedisConnection<String, String> backgroundConnection = client.connect();
                 connections.add(backgroundConnection);
                 backgroundConnection.setTimeout(connect);
-                backgroundConnection.sync().publish(new KeyLayout(keyPrefix).channel(), "start-up-check");
+                startUp.run(backgroundConnection,
+                        () -> backgroundConnection.sync().publish(new KeyLayout(keyPrefix).channel(), "start-up-check"));
                 backgroundConnection.setTimeout(background);
 
                 StatefulRedisPubSubConnection<String, String> subscription = client.connectPubSub();
@@ -347,13 +350,13 @@ public final class RedisStores implements AutoCloseable {
                         background);
                 RedisActivityStore activity = new RedisActivityStore(backgroundConnection.sync(),
                         backgroundConnection.async(), keys, clock, activityRetention, background);
-                activity.checkCommands();
+                startUp.run(backgroundConnection, activity::checkCommands);
                 // Over only when every connection is back: Lettuce reconnects the three one by one, and a
                 // recovery declared on the revocation side alone would be followed by a second outage when
                 // the request path's connection, still reconnecting, refused the next used-token check.
                 outage.recoveredWhen(() -> revocations.isSynchronised() && requests.isOpen()
                         && backgroundConnection.isOpen());
-                revocations.start();
+                revocations.start(startUp);
                 LOG.info("Redis stores connected to {} (key prefix {}, command timeout {} ms): used tokens,"
                         + " revocations and workspace activity are shared by every node using it", where, keyPrefix,
                         commandTimeout.toMillis());
