@@ -47,8 +47,6 @@ public final class Http2Browser implements AutoCloseable {
                     promise.succeeded(List.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), port))));
             http2.start();
             closer.add(http2::stop);
-            // A 401 reaches the case as it reaches a browser (Jetty's authentication handler insists on a challenge).
-            http2.getProtocolHandlers().clear();
             socketsOverHttp2 = new WebSocketClient(http2);
             socketsOverHttp2.start();
             closer.add(socketsOverHttp2::stop);

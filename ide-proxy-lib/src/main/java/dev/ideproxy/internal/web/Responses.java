@@ -35,8 +35,22 @@ public final class Responses {
         write(response, status, "application/json;charset=utf-8", json + "\n");
     }
 
-    /** A small HTML page whose title is the failure's and whose text is {@code message}. */
+    /**
+     * The challenge of a 401 for the browser: RFC 9110 (11.6.1) requires one on every 401, and strict
+     * clients (Jetty's) reject the response without it. The credential is the session cookie, which
+     * has no registered scheme; {@code Cookie} names it as the expired "cookie authentication" draft
+     * did. Browsers show the page and prompt for nothing.
+     */
+    public static final String COOKIE_CHALLENGE = "Cookie realm=\"ide-proxy\"";
+
+    /**
+     * A small HTML page whose title is the failure's and whose text is {@code message}; a 401 carries
+     * {@link #COOKIE_CHALLENGE} unless the caller set a challenge already.
+     */
     public static void page(HttpServletResponse response, Failure failure, String message) throws IOException {
+        if (failure.status() == HttpServletResponse.SC_UNAUTHORIZED && !response.containsHeader("WWW-Authenticate")) {
+            response.setHeader("WWW-Authenticate", COOKIE_CHALLENGE);
+        }
         String html = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>"
                 + htmlEscape(failure.title()) + "</title></head>\n<body><h1>" + failure.status() + " "
                 + htmlEscape(failure.title()) + "</h1>\n<p>" + htmlEscape(message) + "</p></body></html>\n";

@@ -215,6 +215,8 @@ class TunnelHttpTest {
         HttpResponse<String> response = browser(kind).getPath(CONTEXT + "/__ide/a/secret", null);
         assertEquals(401, response.statusCode());
         assertTrue(response.body().contains("session for workspace a is missing or has expired"), response.body());
+        assertEquals("Cookie realm=\"ide-proxy\"", response.headers().firstValue("WWW-Authenticate").orElse(null),
+                "a 401 names its challenge (RFC 9110, 11.6.1)");
         assertEquals(before, upstreamA.seen().size());
     }
 
@@ -238,6 +240,7 @@ class TunnelHttpTest {
         HttpResponse<String> response = browser.getPath(url, null);
         assertEquals(401, response.statusCode());
         assertTrue(response.body().contains("the token has expired"), response.body());
+        assertTrue(response.headers().firstValue("WWW-Authenticate").isPresent(), "a 401 names its challenge");
         assertTrue(response.headers().firstValue("Set-Cookie").isEmpty());
     }
 

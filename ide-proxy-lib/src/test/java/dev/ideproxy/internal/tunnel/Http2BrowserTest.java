@@ -143,7 +143,10 @@ class Http2BrowserTest {
     @EnumSource(Container.class)
     void requestWithoutSessionIsRefusedWithoutContactingTheUpstream(Container kind) throws Exception {
         int before = upstream.seen().size();
-        assertEquals(401, get(servers.get(kind), "/__ide/a/secret", null).getStatus());
+        // Jetty's client, like any strict one, rejects a 401 without a challenge (RFC 9110, 11.6.1).
+        ContentResponse refused = get(servers.get(kind), "/__ide/a/secret", null);
+        assertEquals(401, refused.getStatus());
+        assertEquals("Cookie realm=\"ide-proxy\"", refused.getHeaders().get("WWW-Authenticate"));
         assertEquals(before, upstream.seen().size());
     }
 

@@ -110,6 +110,7 @@ class WebSocketRefusalTest {
         RawHttp.Response response = raw(kind, "/__ide/a/echo", Map.of());
         assertEquals(401, response.status());
         assertTrue(response.body().contains("session for workspace a is missing or has expired"), response.body());
+        assertEquals("Cookie realm=\"ide-proxy\"", response.header("WWW-Authenticate"));
         assertEquals(401, refusedStatus(kind, "a", "/echo", r -> r.setHeader("Cookie", "ide_proxy_session=forged")));
         assertEquals(before, upstreamA.handshakeCount());
     }
