@@ -83,7 +83,12 @@ public final class Http2Browser implements AutoCloseable {
 
     /** Mints a token for alice with the portal's bearer JWT: asserts a 200 over HTTP/2. */
     public ContentResponse mint(Container.Running server, String workspace) throws Exception {
-        ContentResponse minted = send(http2.newRequest(server.uri("/api/dev/" + workspace + "/ide-token"))
+        return mint(server.base(), workspace);
+    }
+
+    /** {@link #mint(Container.Running, String)} on the server whose context is at {@code base}. */
+    public ContentResponse mint(URI base, String workspace) throws Exception {
+        ContentResponse minted = send(http2.newRequest(URI.create(base + "/api/dev/" + workspace + "/ide-token"))
                 .method(HttpMethod.POST)
                 .headers(h -> h.put("Authorization", "Bearer " + Portal.bearer("alice", workspace))));
         assertEquals(HttpVersion.HTTP_2, minted.getVersion());
@@ -98,9 +103,13 @@ public final class Http2Browser implements AutoCloseable {
 
     /** Mints, then opens the bootstrap link on {@code server}: asserts the 303; its {@code Set-Cookie}. */
     public String bootstrap(Container.Running server, String workspace) throws Exception {
-        String link = bootstrapUrl(mint(server, workspace));
-        ContentResponse bootstrap = send(http2.newRequest(
-                URI.create(server.base().getScheme() + "://" + server.hostHeader() + link)));
+        return bootstrap(server.base(), workspace);
+    }
+
+    /** {@link #bootstrap(Container.Running, String)} on the server whose context is at {@code base}. */
+    public String bootstrap(URI base, String workspace) throws Exception {
+        String link = bootstrapUrl(mint(base, workspace));
+        ContentResponse bootstrap = send(http2.newRequest(URI.create(base.getScheme() + "://" + hostHeader(base) + link)));
         assertEquals(303, bootstrap.getStatus(), bootstrap.getContentAsString());
         String setCookie = bootstrap.getHeaders().get("Set-Cookie");
         assertTrue(setCookie != null && setCookie.startsWith("ide_proxy_session="), String.valueOf(setCookie));
@@ -110,6 +119,11 @@ public final class Http2Browser implements AutoCloseable {
     /** Mint and bootstrap: the session cookie's {@code name=value}. */
     public String session(Container.Running server, String workspace) throws Exception {
         return cookie(bootstrap(server, workspace));
+    }
+
+    /** {@link #session(Container.Running, String)} on the server whose context is at {@code base}. */
+    public String session(URI base, String workspace) throws Exception {
+        return cookie(bootstrap(base, workspace));
     }
 
     /** The {@code name=value} of a {@code Set-Cookie}. */
@@ -133,14 +147,23 @@ public final class Http2Browser implements AutoCloseable {
      */
     public static BrowserSocket open(WebSocketClient client, Container.Running server, String path, String cookie)
             throws Exception {
+        return open(client, server.base(), path, cookie);
+    }
+
+    /** {@link #open(WebSocketClient, Container.Running, String, String)} on the server whose context is at {@code base}. */
+    public static BrowserSocket open(WebSocketClient client, URI base, String path, String cookie) throws Exception {
         BrowserSocket socket = new BrowserSocket();
         ClientUpgradeRequest upgrade = new ClientUpgradeRequest();
         upgrade.setHeader("Cookie", cookie);
-        upgrade.setHeader("Origin", server.base().getScheme() + "://" + server.hostHeader());
-        String scheme = "https".equals(server.base().getScheme()) ? "wss" : "ws";
-        client.connect(socket, URI.create(scheme + "://" + server.hostHeader() + server.base().getPath() + path), upgrade)
+        upgrade.setHeader("Origin", base.getScheme() + "://" + hostHeader(base));
+        String scheme = "https".equals(base.getScheme()) ? "wss" : "ws";
+        client.connect(socket, URI.create(scheme + "://" + hostHeader(base) + base.getPath() + path), upgrade)
                 .get(10, TimeUnit.SECONDS);
         return socket;
+    }
+
+    private static String hostHeader(URI base) {
+        return base.getHost() + ":" + base.getPort();
     }
 
     @Override

@@ -6,6 +6,13 @@ import java.net.InetAddress;
 import java.net.NetworkInterface;
 import java.net.SocketException;
 import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.KeyStoreException;
+import java.security.UnrecoverableKeyException;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -23,19 +30,34 @@ final class LauncherOptions {
     static final String HOST = PREFIX + "host";
     static final String PORT = PREFIX + "port";
     static final String CONTEXT_PATH = PREFIX + "context-path";
+    static final String TLS_KEYSTORE = PREFIX + "tls.keystore";
+    static final String TLS_KEYSTORE_PASSWORD = PREFIX + "tls.keystore-password";
     /** Exit status of a refused start-up, as docs/deployment.md promises. */
     static final int EXIT_BAD_OPTION = 2;
-    private static final List<String> KNOWN = List.of(HOST, PORT, CONTEXT_PATH);
+    private static final List<String> KNOWN = List.of(HOST, PORT, CONTEXT_PATH, TLS_KEYSTORE, TLS_KEYSTORE_PASSWORD);
     private static final Pattern CONTEXT_PATH_SYNTAX = Pattern.compile("/|(/[A-Za-z0-9_~.-]+)+");
 
     private final Setting host;
     private final Setting port;
     private final Setting contextPath;
+    private final Setting keyStore;
+    private final Setting keyStorePassword;
 
-    private LauncherOptions(Setting host, Setting port, Setting contextPath) {
+    private LauncherOptions(Setting host, Setting port, Setting contextPath, Setting keyStore,
+                            Setting keyStorePassword) {
         this.host = host;
         this.port = port;
         this.contextPath = contextPath;
+        this.keyStore = keyStore;
+        this.keyStorePassword = keyStorePassword;
+    }
+
+    /** The server's key and certificate chain for HTTPS: a key store file and its password. */
+    record Tls(Path keyStore, String type, String password) {
+        @Override
+        public String toString() {
+            return "Tls[" + keyStore + ", " + type + "]"; // never the password
+        }
     }
 
     /** One option's value and the name it was given under: the system property, or else the environment variable. */
@@ -92,11 +114,66 @@ final class LauncherOptions {
         }
         refuseUnknown(env, properties);
         LauncherOptions options = new LauncherOptions(Setting.of(HOST, env, properties),
-                Setting.of(PORT, env, properties), Setting.of(CONTEXT_PATH, env, properties));
+                Setting.of(PORT, env, properties), Setting.of(CONTEXT_PATH, env, properties),
+                Setting.of(TLS_KEYSTORE, env, properties), Setting.of(TLS_KEYSTORE_PASSWORD, env, properties));
         options.host();
         options.port();
         options.contextPath();
+        options.tls();
         return options;
+    }
+
+    /**
+     * HTTPS, when {@code tls.keystore} names a key store (PKCS#12 or JKS) holding one private key
+     * and its certificate chain, opened with {@code tls.keystore-password}; null for plain HTTP.
+     * The store is opened here, so a wrong path or password ends start-up with one line, never
+     * echoing the password.
+     */
+    Tls tls() {
+        if (keyStore.value() == null) {
+            if (keyStorePassword.value() != null) {
+                throw new Invalid(keyStorePassword.name(), "is set, but no key store is (" + TLS_KEYSTORE + " or "
+                        + environmentName(TLS_KEYSTORE) + "): name the key store to serve HTTPS with");
+            }
+            return null;
+        }
+        Path file = Path.of(keyStore.value());
+        if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+            throw new Invalid(keyStore.name(), quoted(keyStore.value()) + " is not a readable file (a PKCS#12 or JKS"
+                    + " key store holding the server's private key and certificate chain)");
+        }
+        if (keyStorePassword.value() == null) {
+            throw new Invalid(keyStorePassword.name(), "is not set: the password of " + quoted(keyStore.value()));
+        }
+        char[] password = keyStorePassword.value().toCharArray();
+        KeyStore store;
+        try {
+            store = KeyStore.getInstance(file.toFile(), password);
+        } catch (IOException e) {
+            if (e.getCause() instanceof UnrecoverableKeyException) {
+                throw new Invalid(keyStorePassword.name(), "does not open " + quoted(keyStore.value())
+                        + " (wrong password)");
+            }
+            throw new Invalid(keyStore.name(), quoted(keyStore.value()) + " cannot be read as a key store ("
+                    + oneLine(String.valueOf(e.getMessage())) + ")");
+        } catch (GeneralSecurityException e) {
+            throw new Invalid(keyStore.name(), quoted(keyStore.value()) + " is not a PKCS#12 or JKS key store");
+        }
+        try {
+            int keys = 0;
+            for (String alias : Collections.list(store.aliases())) {
+                if (store.isKeyEntry(alias) && store.getCertificateChain(alias) != null) {
+                    keys++;
+                }
+            }
+            if (keys != 1) {
+                throw new Invalid(keyStore.name(), quoted(keyStore.value()) + " holds " + keys + " private keys with"
+                        + " a certificate chain; it must hold exactly one, the server's");
+            }
+        } catch (KeyStoreException e) {
+            throw new Invalid(keyStore.name(), quoted(keyStore.value()) + " cannot be read as a key store");
+        }
+        return new Tls(file.toAbsolutePath(), store.getType(), keyStorePassword.value());
     }
 
     /** The interface to listen on: an address of this machine, or 0.0.0.0 / :: for all. */

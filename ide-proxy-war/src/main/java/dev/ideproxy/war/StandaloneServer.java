@@ -11,16 +11,23 @@ import java.security.SecureRandom;
 import java.util.Base64;
 import org.eclipse.jetty.ee10.webapp.WebAppContext;
 import org.eclipse.jetty.ee10.websocket.jakarta.server.config.JakartaWebSocketServletContainerInitializer;
-import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.alpn.server.ALPNServerConnectionFactory;
+import org.eclipse.jetty.http2.HTTP2Cipher;
+import org.eclipse.jetty.http2.server.HTTP2ServerConnectionFactory;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
+import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.util.ClassMatcher;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 
 /**
  * Runs the WAR on embedded Jetty ({@code java -jar ide-proxy.war}). Listens on
  * {@code ide-proxy.standalone.host}:{@code ide-proxy.standalone.port} (system property, or the
- * environment variables {@code IDE_PROXY_STANDALONE_HOST}/{@code _PORT}; default 127.0.0.1:8000).
+ * environment variables {@code IDE_PROXY_STANDALONE_HOST}/{@code _PORT}; default 127.0.0.1:8000),
+ * HTTP/1.1, or HTTPS with HTTP/2 when {@code ide-proxy.standalone.tls.keystore} names a key store.
  *
  * <p>Demo mode: when neither {@code ide-proxy.token.secret} nor {@code ide-proxy.token.private-key}
  * is configured (environment or system property), it generates random
@@ -73,8 +80,11 @@ public final class StandaloneServer {
             return;
         }
 
+        LauncherOptions.Tls tls = options.tls();
         Server server = new Server();
-        ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(httpConfiguration()));
+        ServerConnector connector = tls == null
+                ? new ServerConnector(server, new HttpConnectionFactory(httpConfiguration()))
+                : httpsConnector(server, tls);
         connector.setHost(host);
         connector.setPort(port);
         listen(connector, options);
@@ -93,7 +103,7 @@ public final class StandaloneServer {
                 "ide-proxy-shutdown"));
         if (demo) {
             // Read by the WAR's listener, which prints the link once ide-proxy is installed.
-            System.setProperty(Demo.URL_PROPERTY, "http://" + host + ":" + port);
+            System.setProperty(Demo.URL_PROPERTY, scheme(tls) + "://" + host + ":" + port);
         }
         try {
             server.start();
@@ -103,8 +113,8 @@ public final class StandaloneServer {
             System.exit(1);
         }
         System.setProperty("ide-proxy.standalone.running", "true"); // read by the launcher's shutdown hook
-        System.out.println("ide-proxy listening on http://" + host + ":" + connector.getLocalPort()
-                + (demo ? " (demo mode)" : ""));
+        System.out.println("ide-proxy listening on " + scheme(tls) + "://" + host + ":" + connector.getLocalPort()
+                + (tls == null ? "" : " (HTTP/2 and HTTP/1.1)") + (demo ? " (demo mode)" : ""));
         server.join();
     }
 
@@ -146,6 +156,31 @@ public final class StandaloneServer {
         http.setSendServerVersion(false);
         http.setSendXPoweredBy(false);
         return http;
+    }
+
+    private static String scheme(LauncherOptions.Tls tls) {
+        return tls == null ? "http" : "https";
+    }
+
+    /**
+     * HTTPS with the key store of {@code ide-proxy.standalone.tls.*}: HTTP/2 and HTTP/1.1 offered by
+     * ALPN (browsers choose HTTP/2, and open the IDE's WebSockets over it, RFC 8441), Jetty's default
+     * protocols and ciphers (TLS 1.2 and 1.3) ordered for HTTP/2, and requests seen as {@code https}
+     * (the session cookie is {@code Secure}).
+     */
+    private static ServerConnector httpsConnector(Server server, LauncherOptions.Tls tls) {
+        HttpConfiguration https = httpConfiguration();
+        https.addCustomizer(new SecureRequestCustomizer());
+        HttpConnectionFactory http11 = new HttpConnectionFactory(https);
+        HTTP2ServerConnectionFactory http2 = new HTTP2ServerConnectionFactory(https);
+        ALPNServerConnectionFactory alpn = new ALPNServerConnectionFactory();
+        alpn.setDefaultProtocol(http11.getProtocol());
+        SslContextFactory.Server keys = new SslContextFactory.Server();
+        keys.setKeyStorePath(tls.keyStore().toString());
+        keys.setKeyStoreType(tls.type());
+        keys.setKeyStorePassword(tls.password());
+        keys.setCipherComparator(HTTP2Cipher.COMPARATOR);
+        return new ServerConnector(server, new SslConnectionFactory(keys, alpn.getProtocol()), alpn, http2, http11);
     }
 
     /**

@@ -81,7 +81,8 @@ class StandaloneOptionsIT {
     void aMistypedLauncherOption() throws Exception {
         assertRefused(configured("IDE_PROXY_STANDALONE_PROT", "9000"), List.of(),
                 "ide-proxy cannot start: \"IDE_PROXY_STANDALONE_PROT\": unknown launcher option (known: IDE_PROXY_STANDALONE_HOST,"
-                        + " IDE_PROXY_STANDALONE_PORT, IDE_PROXY_STANDALONE_CONTEXT_PATH)");
+                        + " IDE_PROXY_STANDALONE_PORT, IDE_PROXY_STANDALONE_CONTEXT_PATH, IDE_PROXY_STANDALONE_TLS_KEYSTORE,"
+                        + " IDE_PROXY_STANDALONE_TLS_KEYSTORE_PASSWORD)");
     }
 
     @Test
