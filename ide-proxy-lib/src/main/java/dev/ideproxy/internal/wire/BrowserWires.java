@@ -23,7 +23,7 @@ public enum BrowserWires {
             }
         }
     },
-    /** Jetty 12.1 ee10 with its server classes visible to ide-proxy: the core upgrade ({@link JettyWire}). */
+    /** Jetty 12.1 (ee10 or ee11) with its server classes visible to ide-proxy: the core upgrade ({@link JettyWire}). */
     JETTY {
         @Override
         public BrowserWire upgrade(HttpServletRequest request) {
@@ -32,9 +32,12 @@ public enum BrowserWires {
     };
 
     /** The classes a {@link JettyWire} shares with the server: each must be the server's own. */
-    private static final List<String> JETTY_SHARED = List.of("org.eclipse.jetty.ee10.servlet.ServletContextRequest",
+    private static final List<String> JETTY_SHARED = List.of("org.eclipse.jetty.server.Request",
             "org.eclipse.jetty.server.HttpStream", "org.eclipse.jetty.io.AbstractConnection",
             "org.eclipse.jetty.util.Callback");
+    /** The servlet environments of Jetty 12.1 whose requests lead to a core request ({@link JettyWire}). */
+    private static final List<String> JETTY_ENVIRONMENTS = List.of("org.eclipse.jetty.ee10.servlet.",
+            "org.eclipse.jetty.ee11.servlet.");
 
     /** Per class of Jetty request: whether ide-proxy sees the same Jetty classes as the server. */
     private static final ClassValue<Boolean> JETTY_VISIBLE = new ClassValue<>() {
@@ -79,7 +82,7 @@ public enum BrowserWires {
         if (name.startsWith("org.apache.catalina.connector.")) {
             return TOMCAT;
         }
-        if (name.startsWith("org.eclipse.jetty.ee10.servlet.") && JETTY_VISIBLE.get(r.getClass())
+        if (JETTY_ENVIRONMENTS.stream().anyMatch(name::startsWith) && JETTY_VISIBLE.get(r.getClass())
                 && JettyWire.canUpgrade(r)) {
             return JETTY;
         }

@@ -2,23 +2,26 @@ package dev.ideproxy.internal.wire;
 
 import jakarta.servlet.ServletRequest;
 import java.io.IOException;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.nio.ByteBuffer;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
-import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
 import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.io.AbstractConnection;
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.ConnectionMetaData;
 import org.eclipse.jetty.server.HttpStream;
+import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.thread.Invocable.InvocationType;
 
 /**
- * The browser's side of a passthrough relay on Jetty 12.1 (ee10): the connection's {@link EndPoint},
+ * The browser's side of a passthrough relay on Jetty 12.1 (ee10 and ee11): the connection's {@link EndPoint},
  * taken over with Jetty's core upgrade, as Jetty's own WebSocket handshaker does. The servlet answers
  * 101 and sets {@link HttpStream#UPGRADE_CONNECTION_ATTRIBUTE} to this connection ({@link #upgrade});
  * once the 101 is written, Jetty's HTTP/1.1 connection hands the endpoint over ({@link #onUpgradeTo},
@@ -54,12 +57,47 @@ public final class JettyWire extends AbstractConnection implements Connection.Up
     }
 
     /**
-     * True when {@code request}'s connection can be taken over: a Jetty ee10 request over HTTP/1.1
-     * (WebSockets over HTTP/2 have no connection of their own). Call only where {@link BrowserWires}
-     * found Jetty's classes shared with the server.
+     * Per class of servlet request (ee10's or ee11's): its environment's static
+     * {@code ServletContextRequest.getServletContextRequest(ServletRequest)}, which finds the core
+     * {@link Request} behind it; null when there is none. Found in the request's own class loader, so
+     * ide-proxy links to neither environment and serves both (Spring Boot 4's Jetty is ee11).
+     */
+    private static final ClassValue<MethodHandle> CORE_REQUEST = new ClassValue<>() {
+        @Override
+        protected MethodHandle computeValue(Class<?> requestClass) {
+            String name = requestClass.getName();
+            String environment = name.substring(0, name.lastIndexOf('.') + 1);
+            try {
+                Class<?> contextRequest = Class.forName(environment + "ServletContextRequest", false,
+                        requestClass.getClassLoader());
+                return MethodHandles.publicLookup().findStatic(contextRequest, "getServletContextRequest",
+                        MethodType.methodType(contextRequest, ServletRequest.class));
+            } catch (ReflectiveOperationException | LinkageError e) {
+                return null;
+            }
+        }
+    };
+
+    /** The core request behind {@code request} (unwrapped, of a Jetty servlet environment), or null. */
+    private static Request coreRequest(ServletRequest request) {
+        MethodHandle find = CORE_REQUEST.get(request.getClass());
+        if (find == null) {
+            return null;
+        }
+        try {
+            return (Request) find.invoke(request);
+        } catch (Throwable e) {
+            return null;
+        }
+    }
+
+    /**
+     * True when {@code request} (unwrapped) reaches a core request whose connection can be taken
+     * over: one over HTTP/1.1 (WebSockets over HTTP/2 have no connection of their own). Call only
+     * where {@link BrowserWires} found Jetty's classes shared with the server.
      */
     static boolean canUpgrade(ServletRequest request) {
-        ServletContextRequest jetty = ServletContextRequest.getServletContextRequest(request);
+        Request jetty = coreRequest(request);
         return jetty != null && jetty.getConnectionMetaData().getHttpVersion() == HttpVersion.HTTP_1_1;
     }
 
@@ -68,7 +106,11 @@ public final class JettyWire extends AbstractConnection implements Connection.Up
      * which the caller makes a 101 and then leaves alone, has been written.
      */
     static JettyWire upgrade(ServletRequest request) {
-        ConnectionMetaData metaData = ServletContextRequest.getServletContextRequest(request).getConnectionMetaData();
+        ServletRequest unwrapped = request;
+        while (unwrapped instanceof jakarta.servlet.ServletRequestWrapper w) {
+            unwrapped = w.getRequest();
+        }
+        ConnectionMetaData metaData = coreRequest(unwrapped).getConnectionMetaData();
         JettyWire wire = new JettyWire(metaData.getConnection().getEndPoint(), metaData.getConnector().getExecutor());
         request.setAttribute(HttpStream.UPGRADE_CONNECTION_ATTRIBUTE, wire);
         return wire;

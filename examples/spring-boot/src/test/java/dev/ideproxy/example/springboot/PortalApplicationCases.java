@@ -68,6 +68,10 @@ abstract class PortalApplicationCases {
     private WebSocketClient webSockets;
     private URI base;
 
+    /** What ide-proxy's WebSocket upgrade logs: it says once which relay this server gets. */
+    private final ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> upgradeLog =
+            new ch.qos.logback.core.read.ListAppender<>();
+
     @BeforeAll
     void start() throws Exception {
         upstream = new Server();
@@ -105,6 +109,10 @@ abstract class PortalApplicationCases {
                 "--ide-proxy.token.secret=" + "s".repeat(40)});
         assertEquals(expectedServer(), portal.getBean(org.springframework.boot.web.server.servlet.ServletWebServerFactory.class)
                 .getClass().getSimpleName(), "the server under test");
+        // After the start: Spring Boot sets logging up afresh as the application starts.
+        upgradeLog.start();
+        ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+                "dev.ideproxy.internal.websocket.WebSocketUpgrade")).addAppender(upgradeLog);
         base = URI.create("http://127.0.0.1:" + portal.getEnvironment().getProperty("local.server.port"));
 
         webSockets = new WebSocketClient();
@@ -117,6 +125,8 @@ abstract class PortalApplicationCases {
 
     @AfterAll
     void stop() throws Exception {
+        ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+                "dev.ideproxy.internal.websocket.WebSocketUpgrade")).detachAppender(upgradeLog);
         if (webSockets != null) {
             webSockets.stop();
         }
@@ -157,6 +167,10 @@ abstract class PortalApplicationCases {
         assertNotNull(echoed, "no echo of 1 MiB");
         assertArrayEquals(bytes, (byte[]) echoed);
         session.close();
+        // Both of Spring Boot's servers let ide-proxy take the connection over: bytes, not messages.
+        assertTrue(upgradeLog.list.stream().anyMatch(e -> e.getFormattedMessage()
+                .startsWith("WebSocket sessions to http:// workspaces are relayed as bytes (passthrough)")),
+                upgradeLog.list.toString());
     }
 
     @Test
