@@ -39,28 +39,40 @@ public final class TestCertificate {
         if (keyStore == null) {
             try {
                 Path dir = Files.createTempDirectory("ide-proxy-tls");
-                Path file = dir.resolve("server.p12");
-                Process keytool = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
-                        "-genkeypair", "-alias", "server", "-keyalg", "EC", "-groupname", "secp256r1",
-                        "-validity", "2", "-dname", "CN=localhost", "-ext", "SAN=ip:127.0.0.1,dns:localhost",
-                        "-storetype", "PKCS12", "-keystore", file.toString(),
-                        "-storepass", PASSWORD, "-keypass", PASSWORD)
-                        .redirectErrorStream(true).start();
-                String output = new String(keytool.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-                if (keytool.waitFor() != 0) {
-                    throw new IOException("keytool failed: " + output);
-                }
+                Path file = newKeyStore(dir.resolve("server.p12"));
                 file.toFile().deleteOnExit();
                 dir.toFile().deleteOnExit();
                 keyStore = file;
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
             }
         }
         return keyStore;
+    }
+
+    /**
+     * Makes another certificate of the same kind (a new key, the same names and {@link #PASSWORD}) into
+     * {@code file}, which must not exist yet: a renewal, as far as a server can tell.
+     */
+    public static Path newKeyStore(Path file) {
+        try {
+            Process keytool = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+                    "-genkeypair", "-alias", "server", "-keyalg", "EC", "-groupname", "secp256r1",
+                    "-validity", "2", "-dname", "CN=localhost", "-ext", "SAN=ip:127.0.0.1,dns:localhost",
+                    "-storetype", "PKCS12", "-keystore", file.toString(),
+                    "-storepass", PASSWORD, "-keypass", PASSWORD)
+                    .redirectErrorStream(true).start();
+            String output = new String(keytool.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (keytool.waitFor() != 0) {
+                throw new IOException("keytool failed: " + output);
+            }
+            return file;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Jetty's server side of it. */

@@ -159,6 +159,16 @@ final class LauncherOptions {
         } catch (GeneralSecurityException e) {
             throw new Invalid(keyStore.name(), quoted(keyStore.value()) + " is not a PKCS#12 or JKS key store");
         }
+        int keys = serverKeys(store);
+        if (keys != 1) {
+            throw new Invalid(keyStore.name(), quoted(keyStore.value()) + " holds " + keys + " private keys with"
+                    + " a certificate chain; it must hold exactly one, the server's");
+        }
+        return new Tls(file.toAbsolutePath(), store.getType(), keyStorePassword.value());
+    }
+
+    /** How many private keys with a certificate chain {@code store} holds; -1 when it cannot say. */
+    static int serverKeys(KeyStore store) {
         try {
             int keys = 0;
             for (String alias : Collections.list(store.aliases())) {
@@ -166,14 +176,10 @@ final class LauncherOptions {
                     keys++;
                 }
             }
-            if (keys != 1) {
-                throw new Invalid(keyStore.name(), quoted(keyStore.value()) + " holds " + keys + " private keys with"
-                        + " a certificate chain; it must hold exactly one, the server's");
-            }
+            return keys;
         } catch (KeyStoreException e) {
-            throw new Invalid(keyStore.name(), quoted(keyStore.value()) + " cannot be read as a key store");
+            return -1;
         }
-        return new Tls(file.toAbsolutePath(), store.getType(), keyStorePassword.value());
     }
 
     /** The interface to listen on: an address of this machine, or 0.0.0.0 / :: for all. */

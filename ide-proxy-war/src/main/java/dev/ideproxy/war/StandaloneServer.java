@@ -5,6 +5,7 @@ import dev.ideproxy.config.ConfigOption;
 import dev.ideproxy.config.ConfigSource;
 import dev.ideproxy.config.IdeProxyConfig;
 import java.nio.file.Path;
+import java.security.KeyStore;
 import java.time.Duration;
 import java.util.function.Function;
 import java.security.SecureRandom;
@@ -21,6 +22,7 @@ import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.util.ClassMatcher;
+import org.eclipse.jetty.util.ssl.KeyStoreScanner;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 
 /**
@@ -166,7 +168,7 @@ public final class StandaloneServer {
      * HTTPS with the key store of {@code ide-proxy.standalone.tls.*}: HTTP/2 and HTTP/1.1 offered by
      * ALPN (browsers choose HTTP/2, and open the IDE's WebSockets over it, RFC 8441), Jetty's default
      * protocols and ciphers (TLS 1.2 and 1.3) ordered for HTTP/2, and requests seen as {@code https}
-     * (the session cookie is {@code Secure}).
+     * (the session cookie is {@code Secure}). The key store is read again when its file changes.
      */
     private static ServerConnector httpsConnector(Server server, LauncherOptions.Tls tls) {
         HttpConfiguration https = httpConfiguration();
@@ -180,7 +182,47 @@ public final class StandaloneServer {
         keys.setKeyStoreType(tls.type());
         keys.setKeyStorePassword(tls.password());
         keys.setCipherComparator(HTTP2Cipher.COMPARATOR);
+        // A renewed certificate is served without a restart: the key store file is checked every second
+        // (as Jetty's ssl-reload module does) and, once changed and stable, read again for new connections.
+        KeyStoreScanner renewals = new Renewals(keys, tls);
+        renewals.setScanInterval(1);
+        server.addBean(renewals);
         return new ServerConnector(server, new SslConnectionFactory(keys, alpn.getProtocol()), alpn, http2, http11);
+    }
+
+    /**
+     * Jetty's key store scanner, made to check a changed file before Jetty reads it: Jetty drops the
+     * certificate it serves before loading the new one, so a file that cannot be loaded (a renewal
+     * written half, the wrong password, a PEM) would leave every new connection without a
+     * certificate. Such a file is reported on one line and the previous certificate stays.
+     */
+    static final class Renewals extends KeyStoreScanner {
+        private final LauncherOptions.Tls tls;
+
+        Renewals(SslContextFactory.Server keys, LauncherOptions.Tls tls) {
+            super(keys);
+            this.tls = tls;
+        }
+
+        @Override
+        public void reload() {
+            String problem;
+            try {
+                KeyStore store = KeyStore.getInstance(tls.keyStore().toFile(), tls.password().toCharArray());
+                int keys = LauncherOptions.serverKeys(store);
+                problem = keys == 1 ? null : "it holds " + keys + " private keys with a certificate chain, not one";
+            } catch (java.io.IOException | java.security.GeneralSecurityException e) {
+                problem = "it cannot be opened as a key store with the password ("
+                        + e.getClass().getSimpleName() + ")";
+            }
+            if (problem != null) {
+                System.err.println("ide-proxy: " + tls.keyStore() + " changed, but " + problem
+                        + "; still serving the previous certificate");
+                return;
+            }
+            super.reload();
+            System.out.println("ide-proxy: serving the certificate now in " + tls.keyStore());
+        }
     }
 
     /**

@@ -209,8 +209,12 @@ class LoadBalancerIT {
             assertNotNull(cookie, "nginx never sent a mint and its bootstrap to different nodes: " + nginx.hitsSince(mark));
 
             // The used link is refused by both nodes (401), each asked in turn by nginx.
+            int beforeUsed = nginx.hits().size();
             String used = mint("w");
             assertEquals(303, get(used, null).statusCode());
+            // nginx logs a request after answering it: wait for both lines before counting the refusals
+            // (a late "303" was once counted as a refusal's line).
+            awaitHits(beforeUsed, 2);
             Set<Integer> refusedBy = new java.util.TreeSet<>();
             for (int attempt = 0; attempt < 6 && refusedBy.size() < 2; attempt++) {
                 int before = nginx.hits().size();

@@ -117,16 +117,12 @@ class RedisWarIT {
     void aWrongRedisPasswordStopsTheStandaloneStartWithOneLine() throws Exception {
         try (RedisServer redis = RedisServer.start(REDIS_PASSWORD, List.of())) {
             String wrong = "not-the-password-0123456789";
-            ProcessBuilder pb = new ProcessBuilder(Distribution.java(), "-Xmx256m", "-jar",
-                    StandaloneWarIT.WAR.toAbsolutePath().toString()).redirectErrorStream(true);
-            pb.environment().keySet().removeIf(k -> k.startsWith("IDE_PROXY_"));
-            pb.environment().putAll(Map.of(
+            Process process = StandaloneWarIT.launch(Map.of(
                     "IDE_PROXY_TOKEN_SECRET", SECRET,
                     "IDE_PROXY_AUTH_JWT_HS256_SECRET", PORTAL_SECRET,
                     "IDE_PROXY_TARGETS", "w1=http://127.0.0.1:1",
                     "IDE_PROXY_STORE_REDIS_URI", "redis://" + wrong + "@127.0.0.1:" + redis.port(),
                     "IDE_PROXY_STANDALONE_PORT", Integer.toString(Distribution.freePort())));
-            Process process = pb.start();
             List<String> output = new ProcessLog(process, "standalone-redis").lines();
             assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the process should exit");
             Thread.sleep(200);

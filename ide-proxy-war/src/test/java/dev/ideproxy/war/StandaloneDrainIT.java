@@ -13,7 +13,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -75,18 +74,15 @@ class StandaloneDrainIT {
         upstream.start();
         try (TestWebSocketUpstream sockets = new TestWebSocketUpstream()) {
             int port = Distribution.freePort();
-            ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-Xmx256m", "-jar", StandaloneWarIT.WAR.toAbsolutePath().toString()).redirectErrorStream(true);
-            pb.environment().keySet().removeIf(k -> k.startsWith("IDE_PROXY_"));
-            pb.environment().putAll(Map.of(
+            process = StandaloneWarIT.launch(Map.of(
                     "IDE_PROXY_TOKEN_SECRET", SECRET,
                     "IDE_PROXY_AUTH_JWT_HS256_SECRET", PORTAL_SECRET,
                     "IDE_PROXY_TARGETS", "h=http://127.0.0.1:" + upstream.getAddress().getPort() + ",w=" + sockets.uri(),
                     "IDE_PROXY_STANDALONE_PORT", Integer.toString(port)));
-            process = pb.start();
-            List<String> output = new ProcessLog(process, "standalone").lines();
+            ProcessLog log = new ProcessLog(process, "standalone");
+            List<String> output = log.lines();
             String base = "http://127.0.0.1:" + port;
-            awaitLine(output, "ide-proxy listening on " + base);
+            log.awaitLine("ide-proxy listening on " + base);
 
             String onH = session(base, "h");
             String onW = session(base, "w");
@@ -139,19 +135,5 @@ class StandaloneDrainIT {
     private String session(String base, String workspace) throws Exception {
         return WarPortal.session(http, URI.create(base + "/api/dev/" + workspace + "/ide-token"),
                 WarPortal.bearer(PORTAL_SECRET, "alice", workspace));
-    }
-
-    private void awaitLine(List<String> output, String fragment) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (System.nanoTime() < deadline) {
-            if (output.stream().anyMatch(l -> l.contains(fragment))) {
-                return;
-            }
-            if (!process.isAlive()) {
-                break;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("never printed '" + fragment + "':\n" + String.join("\n", output));
     }
 }

@@ -15,7 +15,6 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -40,6 +39,7 @@ class StandaloneTlsIT {
     final List<String> seen = new CopyOnWriteArrayList<>();
     TestWebSocketUpstream sockets;
     Process process;
+    ProcessLog log;
     List<String> output = List.of();
 
     @BeforeEach
@@ -80,7 +80,7 @@ class StandaloneTlsIT {
                 "IDE_PROXY_STANDALONE_PORT", Integer.toString(port),
                 "IDE_PROXY_STANDALONE_TLS_KEYSTORE", TestCertificate.keyStore().toString(),
                 "IDE_PROXY_STANDALONE_TLS_KEYSTORE_PASSWORD", TestCertificate.PASSWORD));
-        awaitLine("ide-proxy listening on https://127.0.0.1:" + port + " (HTTP/2 and HTTP/1.1)");
+        log.awaitLine("ide-proxy listening on https://127.0.0.1:" + port + " (HTTP/2 and HTTP/1.1)");
         URI base = URI.create("https://127.0.0.1:" + port);
         try (Http2Browser browser = new Http2Browser()) {
             String setCookie = browser.bootstrap(base, "w1"); // mint (asserted over HTTP/2) and bootstrap
@@ -98,6 +98,73 @@ class StandaloneTlsIT {
             assertTrue(output.stream().noneMatch(l -> l.contains(TestCertificate.PASSWORD) || l.contains(SECRET)),
                     "a secret in the output:\n" + String.join("\n", output));
         }
+    }
+
+    /**
+     * A renewed certificate written over the key store (atomically, as certbot's or a mounted secret's
+     * swap does) is served to new connections within seconds, with no restart; a file that is no key
+     * store is reported and changes nothing (Jetty's own scanner would drop the certificate first).
+     */
+    @Test
+    void aRenewedCertificateIsServedWithoutARestart(@TempDir Path dir) throws Exception {
+        Path keyStore = Files.copy(TestCertificate.keyStore(), dir.resolve("server.p12"));
+        int port = Distribution.freePort();
+        start(Map.of(
+                "IDE_PROXY_TOKEN_SECRET", SECRET,
+                "IDE_PROXY_AUTH_JWT_HS256_SECRET", Portal.BEARER_SECRET,
+                "IDE_PROXY_TARGETS", "w1=http://127.0.0.1:" + upstream.getAddress().getPort(),
+                "IDE_PROXY_STANDALONE_PORT", Integer.toString(port),
+                "IDE_PROXY_STANDALONE_TLS_KEYSTORE", keyStore.toString(),
+                "IDE_PROXY_STANDALONE_TLS_KEYSTORE_PASSWORD", TestCertificate.PASSWORD));
+        log.awaitLine("ide-proxy listening on https://127.0.0.1:" + port);
+        java.security.PublicKey first = certificateIn(keyStore);
+        assertEquals(first, servedKey(port), "the certificate of the start");
+
+        // A file that is no key store (a renewal gone wrong) changes nothing: the last good one is served.
+        Path broken = Files.writeString(dir.resolve("broken.p12"), "not a key store");
+        Files.move(broken, keyStore, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        log.awaitLine(keyStore + " changed, but it cannot be opened as a key store with the password");
+        assertEquals(first, servedKey(port), "the last good certificate while the file is broken:\n" + log);
+
+        Path renewed = TestCertificate.newKeyStore(dir.resolve("renewed.p12"));
+        java.security.PublicKey second = certificateIn(renewed);
+        Files.move(renewed, keyStore, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        log.awaitLine("ide-proxy: serving the certificate now in " + keyStore);
+        assertEquals(second, servedKey(port), "the renewed certificate, without a restart:\n" + log);
+        assertTrue(process.isAlive());
+    }
+
+    /** The public key of the certificate a new TLS connection to {@code port} is shown. */
+    private static java.security.PublicKey servedKey(int port) throws Exception {
+        javax.net.ssl.SSLContext trustAll = javax.net.ssl.SSLContext.getInstance("TLS");
+        trustAll.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509TrustManager() {
+            @Override
+            public void checkClientTrusted(java.security.cert.X509Certificate[] chain, String authType) {
+            }
+
+            @Override
+            public void checkServerTrusted(java.security.cert.X509Certificate[] chain, String authType) {
+            }
+
+            @Override
+            public java.security.cert.X509Certificate[] getAcceptedIssuers() {
+                return new java.security.cert.X509Certificate[0];
+            }
+        }}, null);
+        try (javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) trustAll.getSocketFactory()
+                .createSocket("127.0.0.1", port)) {
+            socket.setSoTimeout(10_000);
+            socket.startHandshake();
+            return socket.getSession().getPeerCertificates()[0].getPublicKey();
+        }
+    }
+
+    private static java.security.PublicKey certificateIn(Path keyStore) throws Exception {
+        java.security.KeyStore store = java.security.KeyStore.getInstance(keyStore.toFile(),
+                TestCertificate.PASSWORD.toCharArray());
+        return store.getCertificate("server").getPublicKey();
     }
 
     @Test
@@ -145,25 +212,8 @@ class StandaloneTlsIT {
     }
 
     private void start(Map<String, String> env) throws IOException {
-        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-jar", StandaloneWarIT.WAR.toAbsolutePath().toString()).redirectErrorStream(true);
-        pb.environment().keySet().removeIf(k -> k.startsWith("IDE_PROXY_"));
-        pb.environment().putAll(env);
-        process = pb.start();
-        output = new ProcessLog(process, "standalone-tls").lines();
-    }
-
-    private void awaitLine(String fragment) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (System.nanoTime() < deadline) {
-            if (output.stream().anyMatch(l -> l.contains(fragment))) {
-                return;
-            }
-            if (!process.isAlive()) {
-                break;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("never printed '" + fragment + "':\n" + String.join("\n", output));
+        process = StandaloneWarIT.launch(env);
+        log = new ProcessLog(process, "standalone-tls");
+        output = log.lines();
     }
 }

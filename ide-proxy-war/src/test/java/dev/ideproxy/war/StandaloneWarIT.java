@@ -15,7 +15,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -36,6 +35,7 @@ class StandaloneWarIT {
 
     HttpServer upstream;
     Process process;
+    ProcessLog log;
     List<String> output = List.of();
     final HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
 
@@ -166,27 +166,26 @@ class StandaloneWarIT {
         return page.body();
     }
 
-    private void start(Map<String, String> env) throws IOException {
-        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-jar", WAR.toAbsolutePath().toString()).redirectErrorStream(true);
+    /**
+     * {@code java -jar ide-proxy.war} (256 MiB of heap) with this JVM's environment less its
+     * {@code IDE_PROXY_*} variables, plus {@code env}; output and errors in one stream.
+     */
+    static Process launch(Map<String, String> env) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(Distribution.java(), "-Xmx256m", "-jar", WAR.toAbsolutePath().toString())
+                .redirectErrorStream(true);
         pb.environment().keySet().removeIf(k -> k.startsWith("IDE_PROXY_"));
         pb.environment().putAll(env);
-        process = pb.start();
-        output = new ProcessLog(process, "standalone").lines();
+        return pb.start();
+    }
+
+    private void start(Map<String, String> env) throws IOException {
+        process = launch(env);
+        log = new ProcessLog(process, "standalone");
+        output = log.lines();
     }
 
     private void awaitLine(String fragment) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (System.nanoTime() < deadline) {
-            if (output.stream().anyMatch(l -> l.contains(fragment))) {
-                return;
-            }
-            if (!process.isAlive()) {
-                break;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("never printed '" + fragment + "':\n" + String.join("\n", output));
+        log.awaitLine(fragment);
     }
 
     private static int freePort() throws IOException {
