@@ -31,7 +31,7 @@ public enum Container {
                              Consumer<jakarta.servlet.ServletContext> installer) throws Exception {
             Server server = new Server();
             ServerConnector connector = switch (protocols) {
-                case HTTP_1_1 -> new ServerConnector(server);
+                case HTTP_1_1, HTTP_1_1_WITHOUT_ASYNC_IO -> new ServerConnector(server);
                 case HTTP_2_CLEARTEXT -> new ServerConnector(server, new HttpConnectionFactory(),
                         new HTTP2CServerConnectionFactory());
                 case HTTPS -> TestCertificate.jettyConnector(server);
@@ -63,7 +63,9 @@ public enum Container {
             Connector connector = new Connector();
             connector.setPort(0);
             connector.setProperty("address", "127.0.0.1");
-            if (protocols != Protocols.HTTP_1_1) {
+            if (protocols == Protocols.HTTP_1_1_WITHOUT_ASYNC_IO) {
+                connector.setProperty("useAsyncIO", "false");
+            } else if (protocols != Protocols.HTTP_1_1) {
                 connector.addUpgradeProtocol(new Http2Protocol());
             }
             if (protocols == Protocols.HTTPS) {
@@ -122,7 +124,12 @@ public enum Container {
          * HTTPS only, with HTTP/2 and HTTP/1.1 offered by ALPN, as a container serves browsers directly;
          * the certificate is {@link TestCertificate}'s.
          */
-        HTTPS;
+        HTTPS,
+        /**
+         * HTTP/1.1 only, with Tomcat's connector told {@code useAsyncIO="false"} (a setting some deployments
+         * use); on Jetty, which has no such setting, as {@link #HTTP_1_1}.
+         */
+        HTTP_1_1_WITHOUT_ASYNC_IO;
 
         /** The scheme of the container's addresses. */
         public String scheme() {

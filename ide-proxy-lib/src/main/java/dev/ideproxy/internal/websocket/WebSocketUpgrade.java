@@ -205,11 +205,12 @@ final class WebSocketUpgrade implements UpgradeHandler {
             } else if (wires != null) {
                 LOG.info("WebSocket sessions to http:// workspaces are relayed as bytes (passthrough) on {}", server);
             } else if (mode == WebSocketMode.PASSTHROUGH) {
-                LOG.warn("websocket.mode = passthrough needs Tomcat, or Jetty with its server classes visible to "
-                        + "ide-proxy (embedded, java -jar): WebSocket sessions are relayed as messages on {}", server);
+                LOG.warn("websocket.mode = passthrough needs Tomcat (with its default useAsyncIO), or Jetty with its "
+                        + "server classes visible to ide-proxy (embedded, java -jar): WebSocket sessions are relayed as "
+                        + "messages on {}", server);
             } else {
-                LOG.info("WebSocket sessions are relayed as messages on {} (passthrough needs Tomcat, or Jetty with "
-                        + "its server classes visible to ide-proxy: embedded, java -jar)", server);
+                LOG.info("WebSocket sessions are relayed as messages on {} (passthrough needs Tomcat with its default "
+                        + "useAsyncIO, or Jetty with its server classes visible to ide-proxy: embedded, java -jar)", server);
             }
         }
         return wires != null && tunnel.webSocketUri().startsWith("ws:") ? wires : null;

@@ -67,7 +67,7 @@ public enum BrowserWires {
     /**
      * The way {@code request}'s connection can be taken over, or null where none can: another
      * container, a WAR on Jetty's distribution (its server classes are hidden from web applications),
-     * or a request that is not HTTP/1.1.
+     * a Tomcat connector with {@code useAsyncIO="false"}, or a request that is not HTTP/1.1.
      */
     public static BrowserWires of(ServletRequest request) {
         ServletRequest r = request;
@@ -80,7 +80,7 @@ public enum BrowserWires {
         }
         String name = r.getClass().getName();
         if (name.startsWith("org.apache.catalina.connector.")) {
-            return TOMCAT;
+            return TomcatWire.canUpgrade(r) ? TOMCAT : null;
         }
         if (JETTY_ENVIRONMENTS.stream().anyMatch(name::startsWith) && JETTY_VISIBLE.get(r.getClass())
                 && JettyWire.canUpgrade(r)) {

@@ -32,6 +32,39 @@ import org.apache.tomcat.util.net.SocketWrapperBase.CompletionHandlerCall;
  * for before that wait for it. Thread-safe for one reader and one writer at a time, as {@link Wire} requires.
  */
 public final class TomcatWire implements InternalHttpUpgradeHandler, BrowserWire {
+    /** {@code RequestFacade.request}: the only way from the Servlet API to Tomcat's connector. */
+    private static final java.lang.reflect.Field FACADE_REQUEST = facadeRequest();
+
+    private static java.lang.reflect.Field facadeRequest() {
+        try {
+            java.lang.reflect.Field field = org.apache.catalina.connector.RequestFacade.class.getDeclaredField("request");
+            field.setAccessible(true);
+            return field;
+        } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+            return null;
+        }
+    }
+
+    /**
+     * False when {@code request} (unwrapped, Tomcat's) came through a connector with
+     * {@code useAsyncIO="false"}: there the socket's asynchronous reads and writes, which this wire is
+     * made of, never complete (a relay hangs with no byte crossing), so its sessions must be relayed as
+     * messages. True when the connector cannot be seen (Tomcat's default, async IO on).
+     */
+    static boolean canUpgrade(jakarta.servlet.ServletRequest request) {
+        if (FACADE_REQUEST == null || !(request instanceof org.apache.catalina.connector.RequestFacade)) {
+            return true;
+        }
+        try {
+            org.apache.catalina.connector.Request tomcat = (org.apache.catalina.connector.Request) FACADE_REQUEST.get(request);
+            Object asyncIo = tomcat == null || tomcat.getConnector() == null ? null
+                    : tomcat.getConnector().getProperty("useAsyncIO");
+            return asyncIo == null || !"false".equalsIgnoreCase(asyncIo.toString());
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return true;
+        }
+    }
+
     /** Hands a read to its completion as soon as it brought bytes (or the end of the stream). */
     private static final SocketWrapperBase.CompletionCheck ANY_DATA = (state, buffers, offset, length) ->
             CompletionHandlerCall.DONE;
