@@ -118,6 +118,16 @@ public final class BrowserSocket implements Session.Listener {
         return reply.text();
     }
 
+    /** Sends {@code bytes} as one binary message and returns the next message's bytes (failing when none came in time). */
+    public byte[] roundTrip(byte[] bytes, Duration timeout) throws InterruptedException {
+        session.sendBinary(java.nio.ByteBuffer.wrap(bytes), Callback.NOOP);
+        Message reply = nextMessage(timeout);
+        if (reply == null) {
+            throw new AssertionError("no echo of " + bytes.length + " bytes within " + timeout.toSeconds() + " s");
+        }
+        return reply.binary();
+    }
+
     public String nextPing(Duration timeout) throws InterruptedException {
         return pings.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
